@@ -12,7 +12,7 @@ import { startSpireIdentity } from './identity/spire-client.js';
 import { startLinkerdIdentity } from './identity/linkerd-identity.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import type { LogLevelControl } from './log/root-logger.js';
-import { createMetrics, type Metrics } from './metrics/index.js';
+import { createMetrics, inboundAcceptLabels, type Metrics } from './metrics/index.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { createInboundHandler } from './inbound/accept.js';
 import { createOutboundHandler } from './outbound/accept.js';
@@ -54,6 +54,8 @@ export interface RunningProxy {
   shutdown(reason?: string): Promise<void>;
   /** Resolves when shutdown has completed (from any trigger, e.g. POST /shutdown). */
   readonly done: Promise<void>;
+  /** Set when the proxy stopped because it could never serve (e.g. identity documents missing). */
+  readonly fatalError: Error | undefined;
 }
 
 const WAITING_FOR_IDENTITY_EVERY_MS = 15_000;
@@ -81,14 +83,23 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
   let shuttingDown: Promise<void> | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  let admin: AdminServer | undefined;
   const shutdown = (reason = 'shutdown requested'): Promise<void> => {
     shuttingDown ??= drainAndClose(reason);
     return shuttingDown;
   };
 
-  admin = startAdminServer({
+  // Admin connections count as inbound accepts, as in the Rust proxy.
+  const adminAddr = boundAddr(adminListener);
+  const adminConnHandle = metrics.tcp.bind(
+    inboundAcceptLabels({ ip: adminAddr.host, port: adminAddr.port }, { kind: 'none', reason: 'no_tls_from_remote' }, {
+      group: '',
+      kind: 'default',
+      name: config.inbound.policy.defaultPolicy,
+    }),
+  );
+  const admin: AdminServer = startAdminServer({
     listen: adminListener,
+    onConnection: (s) => adminConnHandle.track(s),
     metrics,
     readiness: { isReady: () => ready },
     logger: log.child('admin'),
@@ -111,6 +122,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     metrics,
     tracker,
     log: log.child('inbound'),
+    credentials: () => identity.current(),
   });
   const outbound = createOutboundHandler({
     config,
@@ -124,7 +136,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
   for (const l of outboundListeners) l.on('connection', (s: net.Socket) => gate.admit(s, outbound));
   for (const l of listeners) l.on('error', (err) => log.error('listener error', { error: messageOf(err) }));
 
-  log.info(`Admin interface on ${formatSocketAddr(boundAddr(adminListener))}`);
+  log.info(`Admin interface on ${formatSocketAddr(adminAddr)}`);
   log.info(`Inbound interface on ${formatSocketAddr(inboundAddr)}`);
   for (const l of outboundListeners) log.info(`Outbound interface on ${formatSocketAddr(boundAddr(l))}`);
   log.info('Tap DISABLED');
@@ -141,7 +153,15 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     ready = true;
     gate.open();
   });
-  readyPromise.catch((err: unknown) => log.error('identity failed', { error: messageOf(err) }));
+  let fatal: Error | undefined;
+  readyPromise.catch((err: unknown) => {
+    if (shuttingDown !== undefined) return;
+    // Bad identity documents or a Workload API that refuses us for good: nothing can ever be
+    // served, so stop (exit 1 from the CLI) instead of waiting forever.
+    fatal = err instanceof Error ? err : new Error(String(err));
+    log.error(`identity failed: ${messageOf(err)}`);
+    void shutdown('identity failed');
+  });
 
   async function drainAndClose(reason: string): Promise<void> {
     log.info(`starting shutdown: ${reason}`);
@@ -149,7 +169,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     // Stop accepting: close() refuses new connections but leaves accepted ones alone.
     for (const l of [inboundListener, ...outboundListeners]) l.close();
     gate.discard();
-    const adminClosed = admin?.close() ?? Promise.resolve();
+    const adminClosed = admin.close();
     const grace = new Promise<'timeout'>((resolve) => clock.setTimer(config.shutdownGracePeriodMs, () => resolve('timeout')));
     const outcome = await Promise.race([tracker.drained().then(() => 'drained' as const), grace]);
     if (outcome === 'timeout') {
@@ -165,12 +185,15 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
   return {
     inboundAddr,
     outboundAddrs: outboundListeners.map(boundAddr),
-    adminAddr: boundAddr(adminListener),
+    adminAddr,
     metrics,
     identity,
     ready: () => readyPromise,
     shutdown,
     done,
+    get fatalError() {
+      return fatal;
+    },
   };
 }
 

@@ -93,6 +93,10 @@ async function runProxy(): Promise<number> {
     });
   }
   await running.done;
+  if (running.fatalError !== undefined) {
+    stderr.write(`linkerd2-proxy-ts: ${running.fatalError.message}\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -100,7 +104,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // A proxy that finished shutting down must not linger on stray handles (e.g. gRPC channels).
-    if (code === 0 && (process.argv[2] === undefined || process.argv[2] === 'run')) setImmediate(() => process.exit(code));
+    if (process.argv[2] === undefined || process.argv[2] === 'run') setImmediate(() => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`linkerd2-proxy-ts: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

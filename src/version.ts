@@ -20,7 +20,15 @@ function findPackageVersion(): string {
 
 export const VERSION = findPackageVersion();
 
-export const BUILD_INFO = Object.freeze({
+export interface BuildFacts {
+  readonly version: string;
+  readonly gitSha: string;
+  readonly profile: string;
+  readonly vendor: string;
+  readonly date: string;
+}
+
+export const BUILD_INFO: BuildFacts = Object.freeze({
   version: VERSION,
   gitSha: '',
   profile: 'release',

@@ -104,7 +104,8 @@ async function serve(
   if (!res.writable) return;
   for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
   if (closing) res.setHeader('connection', 'close');
-  res.writeHead(status);
+  // No writeHead: letting end() send the headers gives a Content-Length instead of chunking.
+  res.statusCode = status;
   res.end(body);
   if (result.afterSend !== undefined) {
     try {

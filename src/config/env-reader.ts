@@ -1,6 +1,6 @@
 // Reads variables through the format parsers, collecting every problem and warning instead of stopping at the first.
 import type { Parser } from './formats.js';
-import type { ConfigProblem } from './types.js';
+import type { ConfigProblem } from './config-error.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

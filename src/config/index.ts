@@ -1,7 +1,7 @@
 // Public surface of the configuration module.
 export { ENV, ENV_PREFIX, IGNORED_ENV, isKnownEnvName, type EnvKey, type EnvName } from './env-names.js';
 export { loadConfig, type LoadedConfig } from './load.js';
-export { ConfigError, CONFIG_EXIT_CODE } from './config-error.js';
+export { ConfigError, CONFIG_EXIT_CODE, type ConfigProblem } from './config-error.js';
 export { DEFAULTS } from './defaults.js';
 export type * from './types.js';
 export { isLoopbackHost, formatSocketAddr } from './addrs.js';

@@ -300,14 +300,3 @@ export interface Config {
   /** Max drain time after SIGTERM/SIGINT/`/shutdown`. */
   readonly shutdownGracePeriodMs: number;
 }
-
-/** One invalid or missing variable. */
-export interface ConfigProblem {
-  readonly variable: string;
-  /** The raw value, or undefined when the variable is unset. */
-  readonly value: string | undefined;
-  /** The accepted form, e.g. "a duration like 300ms, 10s, 2m". */
-  readonly expected: string;
-  /** One line naming the variable, the value and the expected form. */
-  readonly message: string;
-}

@@ -11,21 +11,27 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** Node fires longer timeouts after 1ms; longer waits are chained in steps of this size. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, ms);
-    t.unref();
+    let t: NodeJS.Timeout;
+    const arm = (left: number): void => {
+      t = setTimeout(left > MAX_TIMER_MS ? () => arm(left - MAX_TIMER_MS) : fn, Math.min(left, MAX_TIMER_MS));
+      t.unref();
+    };
+    arm(ms);
     return () => clearTimeout(t);
   },
   sleep(ms, signal) {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const t = setTimeout(done, ms);
-      t.unref();
+      const cancel = systemClock.setTimer(ms, done);
       function done(): void {
-        clearTimeout(t);
+        cancel();
         signal?.removeEventListener('abort', done);
         resolve();
       }

@@ -15,6 +15,3 @@ export function cryptoEngine(): pkijs.ICryptoEngine {
   engine = created;
   return created;
 }
-
-/** Node's WebCrypto, typed the way pkijs expects `SubtleCrypto`. */
-export const subtle = webcrypto.subtle;

@@ -72,11 +72,10 @@ async function readNonEmpty(file: string, what: string): Promise<Buffer> {
 
 /** Reads the key and CSR once at startup, and checks that a token is there to send. */
 export async function loadIdentityDocuments(dir: string, tokenFile: string): Promise<IdentityDocuments> {
-  const [keyDer, csrDer] = await Promise.all([
-    readNonEmpty(path.join(dir, KEY_FILE), 'identity key'),
-    readNonEmpty(path.join(dir, CSR_FILE), 'identity CSR'),
-    readNonEmpty(tokenFile, 'identity token file'),
-  ]);
+  // One at a time, so the error always names the first missing piece.
+  const keyDer = await readNonEmpty(path.join(dir, KEY_FILE), 'identity key');
+  const csrDer = await readNonEmpty(path.join(dir, CSR_FILE), 'identity CSR');
+  await readNonEmpty(tokenFile, 'identity token file');
   return { keyDer, csrDer };
 }
 

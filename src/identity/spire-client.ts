@@ -32,10 +32,11 @@ export interface SpireIdentityOptions {
   readonly clock?: Clock;
 }
 
-interface WireSvid {
+/** One decoded X509SVID (protobufjs camelCase); absent bytes fields decode as empty arrays. */
+export interface WireSvid {
   spiffeId: string;
-  x509Svid: Uint8Array;
-  x509SvidKey: Uint8Array;
+  x509Svid: Uint8Array | number[];
+  x509SvidKey: Uint8Array | number[];
 }
 
 interface WireSvidResponse {
@@ -166,5 +167,6 @@ class SvidWatcher {
 export function parseSvid(svid: WireSvid): CandidateCredentials {
   if (!/^spiffe:\/\/[^/]+/i.test(svid.spiffeId)) throw new Error(`'${svid.spiffeId}' is not a spiffe:// id`);
   if (svid.x509SvidKey.length === 0) throw new Error('the SVID has no private key');
-  return { chainDer: splitDerCertificates(svid.x509Svid), keyDer: svid.x509SvidKey };
+  if (svid.x509Svid.length === 0) throw new Error('the SVID has no certificates');
+  return { chainDer: splitDerCertificates(Buffer.from(svid.x509Svid)), keyDer: Buffer.from(svid.x509SvidKey) };
 }

@@ -10,6 +10,9 @@ import type { Metrics, TcpLabelsHandle, TlsAccept } from '../metrics/index.js';
 import { inboundAcceptLabels, inboundConnectLabels } from '../metrics/index.js';
 import { applyAcceptOptions, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { forwardToApp } from './tcp-forward.js';
+import { acceptTls } from './tls-accept.js';
+import type { Credentials } from '../identity/types.js';
+import { abortSocket } from '../transport/index.js';
 
 export interface InboundDeps {
   readonly config: Config;
@@ -19,6 +22,8 @@ export interface InboundDeps {
   readonly metrics: Metrics;
   readonly tracker: ConnectionTracker;
   readonly log: Logger;
+  /** Our current certificate (the gate guarantees one exists before any connection is handled). */
+  readonly credentials: () => Credentials | undefined;
 }
 
 const TARGET_CACHE_LIMIT = 10_000;
@@ -33,8 +38,8 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
   // Bound once per (target, TLS state): label rendering stays off the per-connection path.
   const acceptHandles = new BoundedCache<string, TcpLabelsHandle>(TARGET_CACHE_LIMIT);
   const defaultServer = { group: '', kind: 'default', name: inbound.policy.defaultPolicy };
-  const acceptHandle = (target: SocketAddr, tls: TlsAccept, tlsKey: string): TcpLabelsHandle =>
-    acceptHandles.get(`${formatAddr(target)}|${tlsKey}`, () =>
+  const acceptHandle = (target: SocketAddr, tls: TlsAccept): TcpLabelsHandle =>
+    acceptHandles.get(`${formatAddr(target)}|${tlsKey(tls)}`, () =>
       deps.metrics.tcp.bind(inboundAcceptLabels({ ip: target.host, port: target.port }, tls, defaultServer)),
     );
   const forwardDeps = {
@@ -66,7 +71,7 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     }
     if (target.port === deps.inboundPort) {
       // Direct connections (the opaque transport) must be mTLS with ALPN transport.l5d.io/v1.
-      acceptHandle(target, NO_TLS, 'none').track(socket);
+      acceptHandle(target, NO_TLS).track(socket);
       log.info('Connection closed', {
         error: 'direct connections must use mutual TLS with ALPN transport.l5d.io/v1',
         client: socket.remoteAddress,
@@ -74,10 +79,57 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
       socket.destroy();
       return;
     }
-    const skipped = portSetHas(inbound.policy.opaquePorts, target.port);
-    acceptHandle(target, skipped ? PORT_SKIPPED : NO_TLS, skipped ? 'skipped' : 'none').track(socket);
-    void forwardToApp(socket, target, forwardDeps);
+    if (portSetHas(inbound.policy.opaquePorts, target.port)) {
+      // Opaque ports skip detection entirely: the bytes are forwarded as they come.
+      acceptHandle(target, PORT_SKIPPED).track(socket);
+      void forwardToApp(socket, target, forwardDeps);
+      return;
+    }
+    void detectAndForward(socket, target);
   };
+
+  async function detectAndForward(socket: net.Socket, target: SocketAddr): Promise<void> {
+    const creds = deps.credentials();
+    if (creds === undefined) {
+      socket.destroy();
+      return;
+    }
+    let accepted;
+    try {
+      accepted = await acceptTls(socket, creds, { serverName: config.identity.serverName, timeoutMs: inbound.detectTimeoutMs });
+    } catch (err) {
+      // Detection timeouts and failed handshakes close the connection (never treated as opaque).
+      acceptHandle(target, NO_TLS).track(socket);
+      log.info('Connection closed', { error: messageOf(err), client: socket.remoteAddress });
+      abortSocket(socket);
+      return;
+    }
+    if (accepted.kind === 'eof') {
+      socket.destroy();
+      return;
+    }
+    // Transport metrics count the raw TCP socket: wire bytes, TLS records included.
+    acceptHandle(target, accepted.status).track(socket);
+    if (accepted.kind === 'terminated') {
+      accepted.tlsSocket.on('error', noop);
+      await forwardToApp(accepted.tlsSocket, target, forwardDeps);
+      return;
+    }
+    await forwardToApp(socket, target, forwardDeps);
+  }
+}
+
+function tlsKey(tls: TlsAccept): string {
+  switch (tls.kind) {
+    case 'established':
+      return `tls:${tls.clientId ?? ''}`;
+    case 'passthru':
+      return `sni:${tls.sni}`;
+    case 'none':
+      return tls.reason;
+    case 'disabled':
+      return 'disabled';
+  }
 }
 
 const NO_TLS: TlsAccept = Object.freeze({ kind: 'none', reason: 'no_tls_from_remote' });

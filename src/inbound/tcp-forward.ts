@@ -2,7 +2,7 @@
 import type net from 'node:net';
 import { messageOf } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { connectTcp, forwardDuplex, socketAddr, type SocketAddr } from '../transport/index.js';
+import { abortSocket, connectTcp, forwardDuplex, socketAddr, type SocketAddr } from '../transport/index.js';
 import type { InboundConfig } from '../config/types.js';
 import { ProxyError } from '../core/errors.js';
 
@@ -48,7 +48,7 @@ export async function forwardToApp(client: net.Socket, origDst: SocketAddr, deps
     });
   } catch (err) {
     deps.log.info('Connection closed', { error: messageOf(err), client: client.remoteAddress });
-    client.resetAndDestroy();
+    abortSocket(client);
     return;
   }
   deps.onConnected(server);

@@ -31,10 +31,17 @@ export interface ConnectMtlsOptions {
  */
 export function connectMtls(socket: net.Socket, creds: Credentials, opts: ConnectMtlsOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const contexts = opts.contexts ?? defaultMeshTlsContexts;
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = (opts.contexts ?? defaultMeshTlsContexts).get(creds);
+    } catch (err) {
+      socket.destroy();
+      reject(new TlsHandshakeFailed(`unusable credentials: ${messageOf(err)}`, 'internal', { cause: err }));
+      return;
+    }
     const tlsSocket = tls.connect({
       socket,
-      secureContext: contexts.get(creds),
+      secureContext,
       servername: opts.serverName,
       rejectUnauthorized: true,
       // The chain is still verified by OpenSSL; identity is checked against the SANs below.

@@ -1,5 +1,5 @@
 // Typed errors of the mesh TLS layer; `code` values are stable (logs, error metric labels).
-import { ProxyError } from '../core/errors.js';
+import { ProxyError, type ErrorSource } from '../core/errors.js';
 
 /** The peer sent neither a complete ClientHello nor anything else in time (spec §3.1). */
 export class TlsDetectTimeout extends ProxyError {
@@ -22,9 +22,9 @@ export class TlsHandshakeTimeout extends ProxyError {
   }
 }
 
-/** The handshake failed (protocol version, alert, reset…); `cause` holds the OpenSSL/Node error. */
+/** The handshake failed (protocol version, alert, reset, unusable credentials…); `cause` holds the OpenSSL/Node error. */
 export class TlsHandshakeFailed extends ProxyError {
-  constructor(message: string, source: 'upstream' | 'downstream', options?: { cause?: unknown }) {
+  constructor(message: string, source: ErrorSource, options?: { cause?: unknown }) {
     super(`TLS handshake failed: ${message}`, 'tls handshake failed', source, options);
   }
 }

@@ -33,10 +33,17 @@ export interface TlsAccepted {
  */
 export function terminateTls(socket: net.Socket, creds: Credentials, opts: TerminateTlsOptions): Promise<TlsAccepted> {
   return new Promise((resolve, reject) => {
-    const contexts = opts.contexts ?? defaultMeshTlsContexts;
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = (opts.contexts ?? defaultMeshTlsContexts).get(creds);
+    } catch (err) {
+      socket.destroy();
+      reject(new TlsHandshakeFailed(`unusable credentials: ${messageOf(err)}`, 'internal', { cause: err }));
+      return;
+    }
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
-      secureContext: contexts.get(creds),
+      secureContext,
       // Node's verify callback accepts every chain during the handshake and records the
       // result, which is how an optional client certificate is expressed; onSecure enforces it.
       requestCert: true,

@@ -2,10 +2,19 @@
 import type net from 'node:net';
 import { messageOf } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { IPPROTO_TCP, TCP_USER_TIMEOUT, nativeSockoptAvailable, setsockoptInt, socketFd } from './native-sockopt.js';
+import {
+  IPPROTO_TCP,
+  SOL_SOCKET,
+  SO_KEEPALIVE,
+  TCP_KEEPIDLE,
+  TCP_USER_TIMEOUT,
+  nativeSockoptAvailable,
+  setsockoptInt,
+  socketFd,
+} from './native-sockopt.js';
 
 export interface SocketOptions {
-  /** TCP keepalive idle time (…_ACCEPT_KEEPALIVE / …_CONNECT_KEEPALIVE); unset ⇒ off. */
+  /** TCP keepalive idle time (…_ACCEPT_KEEPALIVE / …_CONNECT_KEEPALIVE); unset ⇒ kernel default. */
   readonly keepaliveMs?: number;
   /** TCP_USER_TIMEOUT (…_USER_TIMEOUT); Linux only; unset ⇒ kernel default. */
   readonly userTimeoutMs?: number;
@@ -22,29 +31,49 @@ export function setUserTimeout(socket: net.Socket, ms: number): boolean {
 }
 
 /**
- * Keepalive idle time as Node applies it: whole seconds, at least one (the kernel rejects 0),
- * so sub-second settings round up rather than silently disabling the probe delay.
+ * TCP_KEEPIDLE in whole seconds as the Rust proxy computes it (truncated), but at least one:
+ * the kernel rejects 0.
  */
-export function keepaliveDelayMs(ms: number): number {
-  return Math.max(1000, Math.ceil(ms / 1000) * 1000);
+export function keepaliveIdleSeconds(ms: number): number {
+  return Math.max(1, Math.floor(ms / 1000));
+}
+
+/**
+ * Like the Rust proxy (socket2's set_tcp_keepalive), SO_KEEPALIVE is switched on for every
+ * socket and only the idle time is configurable; probe interval and count stay at the kernel
+ * defaults. Node's setKeepAlive(true, ms) would also force a 1s interval and 10 probes, so
+ * it is only the fallback where raw socket options are unavailable.
+ */
+function setKeepalive(socket: net.Socket, keepaliveMs: number | undefined): void {
+  if (!nativeSockoptAvailable()) {
+    socket.setKeepAlive(true, keepaliveMs === undefined ? 0 : keepaliveIdleSeconds(keepaliveMs) * 1000);
+    return;
+  }
+  const fd = socketFd(socket);
+  setsockoptInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+  if (keepaliveMs !== undefined) setsockoptInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, keepaliveIdleSeconds(keepaliveMs));
 }
 
 function apply(socket: net.Socket, opts: SocketOptions, log: Logger | undefined, side: string): void {
   socket.setNoDelay(true);
-  if (opts.keepaliveMs !== undefined) socket.setKeepAlive(true, keepaliveDelayMs(opts.keepaliveMs));
+  try {
+    setKeepalive(socket, opts.keepaliveMs);
+  } catch (err) {
+    // Like the Rust proxy: a socket option that cannot be set is worth a warning, not the connection.
+    log?.warn('failed to set keepalive', { side, error: messageOf(err) });
+  }
   if (opts.userTimeoutMs !== undefined) {
     try {
       if (!setUserTimeout(socket, opts.userTimeoutMs)) {
-        log?.debug('TCP_USER_TIMEOUT is not supported here; ignoring', { side });
+        log?.debug('TCP_USER_TIMEOUT is supported on Linux only; ignoring', { side });
       }
     } catch (err) {
-      // Like the Rust proxy: a socket option that cannot be set is worth a warning, not the connection.
       log?.warn('failed to set TCP_USER_TIMEOUT', { side, error: messageOf(err) });
     }
   }
 }
 
-/** Options for a socket the proxy accepted: NODELAY always, keepalive and user timeout if set. */
+/** Options for a socket the proxy accepted: NODELAY and keepalive always, idle time and user timeout if set. */
 export function applyAcceptOptions(socket: net.Socket, opts: SocketOptions, log?: Logger): void {
   apply(socket, opts, log, 'accept');
 }

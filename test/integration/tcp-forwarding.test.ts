@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ t.teardown(() => pki.cleanup());
 const { ca, creds } = testCredentials(pki);
 
 /** A proxy whose original destinations are chosen per test through `routes`. */
-async function proxyWith(t: Tap.Test, routes: { inbound: () => SocketAddr; outbound: () => SocketAddr }, opts: { allowLoopback?: boolean; env?: Record<string, string> } = {}) {
+async function proxyWith(t: Test, routes: { inbound: () => SocketAddr; outbound: () => SocketAddr }, opts: { allowLoopback?: boolean; env?: Record<string, string> } = {}) {
   const identity = deferredIdentity();
   const { config } = loadConfig(testProxyEnv(ca.certPem, opts.env));
   const proxy = await startProxy(config, {

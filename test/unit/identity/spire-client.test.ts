@@ -95,12 +95,16 @@ t.test('unparseable SVIDs are skipped with an error, a good one still installs',
     initial: [
       { spiffeId: ID, x509Svid: Buffer.from('not der'), x509SvidKey: good.x509SvidKey },
       { spiffeId: ID, x509Svid: good.x509Svid, x509SvidKey: Buffer.alloc(0) },
+      { spiffeId: ID, x509Svid: Buffer.alloc(0), x509SvidKey: good.x509SvidKey },
+      { spiffeId: 'web', x509Svid: good.x509Svid, x509SvidKey: good.x509SvidKey },
       good,
     ],
   });
   const creds = await source.ready();
   t.equal(creds.generation, 1);
-  t.equal(logger.find('could not be parsed').length, 2);
+  const skipped = logger.find('could not be parsed').map((l) => String(l.fields.error));
+  t.equal(skipped.length, 4);
+  t.match(skipped, [/not valid DER/, /no private key/, /no certificates/, /not a spiffe:\/\/ id/]);
 });
 
 t.test('rotation: each new message installs, generation bumps', async (t) => {

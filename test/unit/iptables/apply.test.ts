@@ -37,7 +37,7 @@ function fakeIptables(): { runner: CommandRunner; calls: string[]; save: (v6?: b
     const v6 = file.startsWith('ip6');
     if (file.endsWith('-save')) return ok(save(v6));
     const tbl = table(v6);
-    const [, , op, chain = '', ...rest] = args;
+    const [, , op = '', chain = '', ...rest] = args;
     const rule = rest.join(' ');
     const rules = tbl.get(chain);
     switch (op) {
@@ -68,7 +68,7 @@ function fakeIptables(): { runner: CommandRunner; calls: string[]; save: (v6?: b
         return ok();
       }
       default:
-        return fail(`unsupported ${String(op)}`);
+        return fail(`unsupported ${op}`);
     }
   };
   return { runner, calls, save };

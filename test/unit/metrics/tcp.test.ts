@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { inboundAcceptLabels, outboundConnectLabels } from '../../../src/metrics/labels.js';
 import { TcpMetrics } from '../../../src/metrics/tcp.js';
 
@@ -13,7 +13,7 @@ function render(m: TcpMetrics, now = 0): string {
 }
 
 /** A loopback server whose accepted sockets are handed to `onAccept`; closed at teardown. */
-async function loopbackServer(t: Tap.Test, onAccept: (s: net.Socket) => void): Promise<number> {
+async function loopbackServer(t: Test, onAccept: (s: net.Socket) => void): Promise<number> {
   const server = net.createServer(onAccept);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

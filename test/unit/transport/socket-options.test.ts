@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import { socketAddr } from '../../../src/transport/addr.js';
@@ -16,7 +17,7 @@ import {
 import {
   applyAcceptOptions,
   applyConnectOptions,
-  keepaliveDelayMs,
+  keepaliveIdleSeconds,
   setUserTimeout,
 } from '../../../src/transport/socket-options.js';
 import type { Logger } from '../../../src/log/logger.js';
@@ -28,8 +29,15 @@ interface Opts {
   nodelay: number;
   keepalive: number;
   keepidle: number;
+  keepintvl: number;
+  keepcnt: number;
   userTimeout: number;
 }
+
+const kernelKeepaliveTime = (): number => Number(readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8'));
+
+const TCP_KEEPINTVL = 5;
+const TCP_KEEPCNT = 6;
 
 function readBack(s: net.Socket): Opts {
   const fd = socketFd(s);
@@ -37,6 +45,8 @@ function readBack(s: net.Socket): Opts {
     nodelay: getsockoptInt(fd, IPPROTO_TCP, TCP_NODELAY) === 0 ? 0 : 1,
     keepalive: getsockoptInt(fd, SOL_SOCKET, SO_KEEPALIVE) === 0 ? 0 : 1,
     keepidle: getsockoptInt(fd, IPPROTO_TCP, TCP_KEEPIDLE),
+    keepintvl: getsockoptInt(fd, IPPROTO_TCP, TCP_KEEPINTVL),
+    keepcnt: getsockoptInt(fd, IPPROTO_TCP, TCP_KEEPCNT),
     userTimeout: getsockoptInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT),
   };
 }
@@ -50,11 +60,11 @@ async function server(t: Test): Promise<{ port: number; accepted: Promise<net.So
   return { port: (srv.address() as net.AddressInfo).port, accepted };
 }
 
-t.test('keepaliveDelayMs rounds to whole seconds, at least one', async (t) => {
-  t.equal(keepaliveDelayMs(10_000), 10_000);
-  t.equal(keepaliveDelayMs(300), 1000);
-  t.equal(keepaliveDelayMs(1500), 2000);
-  t.equal(keepaliveDelayMs(0), 1000);
+t.test('keepaliveIdleSeconds truncates like the Rust proxy, but never to 0', async (t) => {
+  t.equal(keepaliveIdleSeconds(10_000), 10);
+  t.equal(keepaliveIdleSeconds(1500), 1);
+  t.equal(keepaliveIdleSeconds(300), 1);
+  t.equal(keepaliveIdleSeconds(0), 1);
 });
 
 t.test('accept options are visible to getsockopt', { skip }, async (t) => {
@@ -67,30 +77,35 @@ t.test('accept options are visible to getsockopt', { skip }, async (t) => {
   t.equal(before.userTimeout, 0, 'user timeout at the kernel default');
 
   applyAcceptOptions(s, { keepaliveMs: 10_000, userTimeoutMs: 30_000 });
-  t.same(readBack(s), { nodelay: 1, keepalive: 1, keepidle: 10, userTimeout: 30_000 });
+  t.same(
+    readBack(s),
+    { ...before, nodelay: 1, keepalive: 1, keepidle: 10, userTimeout: 30_000 },
+    'probe interval and count keep the kernel defaults, as in the Rust proxy',
+  );
 });
 
-t.test('accept options without keepalive or user timeout still set NODELAY only', { skip }, async (t) => {
+t.test('without settings: NODELAY, and keepalive on at the kernel’s idle time (as the Rust proxy)', { skip }, async (t) => {
   const { port, accepted } = await server(t);
   const client = net.connect(port, '127.0.0.1');
   t.teardown(() => client.destroy());
   const s = await accepted;
+  const before = readBack(s);
   applyAcceptOptions(s, {});
-  const r = readBack(s);
-  t.equal(r.nodelay, 1);
-  t.equal(r.keepalive, 0);
-  t.equal(r.userTimeout, 0);
+  t.same(readBack(s), { ...before, nodelay: 1, keepalive: 1 });
+  t.equal(readBack(s).keepidle, kernelKeepaliveTime());
+  t.equal(readBack(s).userTimeout, 0);
 });
 
 t.test('connectTcp applies connect options', { skip }, async (t) => {
   const { port } = await server(t);
   const s = await connectTcp(socketAddr('127.0.0.1', port), { timeoutMs: 1000, keepaliveMs: 20_000, userTimeoutMs: 5000 });
   t.teardown(() => s.destroy());
-  t.same(readBack(s), { nodelay: 1, keepalive: 1, keepidle: 20, userTimeout: 5000 });
+  t.match(readBack(s), { nodelay: 1, keepalive: 1, keepidle: 20, userTimeout: 5000 });
 
   const plain = await connectTcp(socketAddr('127.0.0.1', port), { timeoutMs: 1000 });
   t.teardown(() => plain.destroy());
-  t.same(readBack(plain), { nodelay: 1, keepalive: 0, keepidle: readBack(plain).keepidle, userTimeout: 0 });
+  t.match(readBack(plain), { nodelay: 1, keepalive: 1, userTimeout: 0 });
+  t.equal(readBack(plain).keepidle, kernelKeepaliveTime(), 'idle time left at the kernel default');
 });
 
 t.test('setUserTimeout reports true and fails loudly on a closed socket', { skip }, async (t) => {
@@ -104,7 +119,7 @@ t.test('setUserTimeout reports true and fails loudly on a closed socket', { skip
   t.throws(() => setUserTimeout(client, 1000), { code: 'no-fd' });
 });
 
-t.test('applyConnectOptions warns (not throws) when the user timeout cannot be set', { skip }, async (t) => {
+t.test('applyConnectOptions warns (not throws) when socket options cannot be set', { skip }, async (t) => {
   const { port } = await server(t);
   const client = net.connect(port, '127.0.0.1');
   await new Promise((resolve) => client.once('connect', resolve));
@@ -117,6 +132,6 @@ t.test('applyConnectOptions warns (not throws) when the user timeout cannot be s
   t.doesNotThrow(() => applyConnectOptions(client, { userTimeoutMs: 1000 }, log));
   if (own === undefined) delete (handle as { fd?: number }).fd;
   else Object.defineProperty(handle, 'fd', own);
-  t.same(warnings, ['failed to set TCP_USER_TIMEOUT']);
+  t.same(warnings, ['failed to set keepalive', 'failed to set TCP_USER_TIMEOUT']);
   client.destroy();
 });
