@@ -10,6 +10,8 @@ import { formatSocketAddr } from './config/index.js';
 import type { IdentitySource } from './identity/types.js';
 import { startSpireIdentity } from './identity/spire-client.js';
 import { startLinkerdIdentity } from './identity/linkerd-identity.js';
+import { identityChannel, type ChannelSetup } from './identity/identity-channel.js';
+import type { LinkerdIdentityMode } from './config/types.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import type { LogLevelControl } from './log/root-logger.js';
 import { createMetrics, inboundAcceptLabels, type Metrics } from './metrics/index.js';
@@ -37,7 +39,14 @@ export interface ProxyEdges {
    * test-only `allow-loopback` build feature); for tests and demos on one host only.
    */
   readonly allowOutboundLoopback?: boolean;
+  /**
+   * Makes the gRPC channel to a control-plane service (target, credentials, options); return
+   * undefined to keep the default for that service. Today only the identity service is dialled.
+   */
+  readonly controlPlaneChannel?: (service: ControlPlaneService) => ChannelSetup | undefined;
 }
+
+export type ControlPlaneService = 'identity' | 'destination' | 'policy';
 
 export interface RunningProxy {
   readonly inboundAddr: SocketAddr;
@@ -75,7 +84,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
   }
   const listeners = [adminListener, inboundListener, ...outboundListeners];
 
-  const identity = edges.identity ?? startIdentity(config, log.child('identity'), metrics, clock);
+  const identity = edges.identity ?? startIdentity(config, log.child('identity'), metrics, clock, edges.controlPlaneChannel);
   const tracker = new ConnectionTracker();
   const gate = new ServeGate();
   let ready = false;
@@ -197,7 +206,13 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
   };
 }
 
-function startIdentity(config: Config, log: Logger, metrics: Metrics, clock: Clock): IdentitySource {
+function startIdentity(
+  config: Config,
+  log: Logger,
+  metrics: Metrics,
+  clock: Clock,
+  channels: ProxyEdges['controlPlaneChannel'],
+): IdentitySource {
   const id = config.identity;
   const common = {
     serverId: id.serverId.value,
@@ -220,7 +235,12 @@ function startIdentity(config: Config, log: Logger, metrics: Metrics, clock: Clo
     tokenFile: mode.tokenFile,
     minRefreshMs: mode.minRefreshMs,
     maxRefreshMs: mode.maxRefreshMs,
+    ...(channels !== undefined ? { channel: () => channels('identity') ?? defaultIdentityChannel(mode, id.trustAnchorsPem) } : {}),
   });
+}
+
+function defaultIdentityChannel(mode: LinkerdIdentityMode, trustAnchorsPem: string): ChannelSetup {
+  return identityChannel(mode.svc.addr, mode.svc.tls, trustAnchorsPem);
 }
 
 function origDstSources(o: ProxyEdges['origDst']): { inboundOrigDst: OrigDstSource; outboundOrigDst: OrigDstSource } {

@@ -1,5 +1,6 @@
 // The library entry point: start a proxy with injectable edges, and the pieces needed to do so.
-export { startProxy, type ProxyEdges, type RunningProxy } from './app.js';
+export { startProxy, type ControlPlaneService, type ProxyEdges, type RunningProxy } from './app.js';
+export type { ChannelSetup } from './identity/identity-channel.js';
 export { loadConfig, ConfigError } from './config/index.js';
 export type { Config } from './config/types.js';
 export type { Credentials, IdentitySource } from './identity/types.js';

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { protoType } from '../proto/load.js';
 import type { IdentitySource } from './types.js';
 import { CredentialStore } from './credential-store.js';
-import { identityChannel } from './identity-channel.js';
+import { identityChannel, type ChannelSetup } from './identity-channel.js';
 import type { IdentityServiceTls } from './identity-channel.js';
 
 export const CERTIFY_PATH = '/io.linkerd.proxy.identity.Identity/Certify';
@@ -42,6 +42,8 @@ export interface LinkerdIdentityOptions {
    * says (default true). Tests set false to exercise TLS against a server on 127.0.0.1.
    */
   readonly plaintextOnLoopback?: boolean;
+  /** Replaces how the channel to the identity service is made (library users, tests). */
+  readonly channel?: () => ChannelSetup;
 }
 
 export interface IdentityDocuments {
@@ -160,7 +162,8 @@ async function certifyOnce(opts: LinkerdIdentityOptions, docs: IdentityDocuments
 function callCertify(opts: LinkerdIdentityOptions, request: Buffer): Promise<WireCertifyResponse> {
   const responseType = protoType('io.linkerd.proxy.identity.CertifyResponse');
   // Calls are a few a day, so each gets a fresh channel (fresh DNS, no stale reconnect backoff).
-  const { target, credentials, options } = identityChannel(opts.svcAddr, opts.svcTls, opts.trustAnchorsPem, opts.plaintextOnLoopback ?? true);
+  const { target, credentials, options } =
+    opts.channel?.() ?? identityChannel(opts.svcAddr, opts.svcTls, opts.trustAnchorsPem, opts.plaintextOnLoopback ?? true);
   const client = new grpc.Client(target, credentials, options);
   // A network timeout, so real time rather than the injected clock.
   const deadline = new Date(systemClock.now() + (opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));

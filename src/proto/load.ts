@@ -35,7 +35,20 @@ export function protoRoot(): protobuf.Root {
 }
 
 /** Every schema file we ship; a file is added here when its first user lands. */
-export const PROTO_FILES: readonly string[] = ['spiffe-workload.proto', 'identity.proto'];
+export const PROTO_FILES: readonly string[] = [
+  'spiffe-workload.proto',
+  'identity.proto',
+  'net.proto',
+  'meta.proto',
+  'http-types.proto',
+  'http-route.proto',
+  'grpc-route.proto',
+  'opaque-route.proto',
+  'tls-route.proto',
+  'destination.proto',
+  'inbound.proto',
+  'outbound.proto',
+];
 
 export function protoType(fullName: string): protobuf.Type {
   return protoRoot().lookupType(fullName);
