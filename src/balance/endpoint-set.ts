@@ -50,6 +50,7 @@ export class EndpointSet<M> {
   private readonly init: EndpointInit<M>;
   private readonly same: (a: M, b: M) => boolean;
   private updating = false;
+  private closed = false;
 
   constructor(private readonly options: EndpointSetOptions<M>) {
     const random = options.random ?? Math.random;
@@ -126,9 +127,10 @@ export class EndpointSet<M> {
     this.reset([]);
   }
 
-  /** Removes everything (the target is dropped). */
+  /** Removes everything (the target is dropped); later updates are ignored. */
   close(): void {
     this.noEndpoints();
+    this.closed = true;
   }
 
   private upsert(e: EndpointUpdate<M>): void {
@@ -159,6 +161,7 @@ export class EndpointSet<M> {
   }
 
   private batch(apply: () => void): void {
+    if (this.closed) return;
     if (this.updating) {
       apply();
       return;

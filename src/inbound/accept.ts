@@ -1,5 +1,6 @@
 // The inbound pipeline's front door: original destination, the proxy-port switch, allowed IPs, then forwarding.
 import type net from 'node:net';
+import { acceptWithOrigDst } from '../core/accepted.js';
 import { BoundedCache } from '../core/bounded-cache.js';
 import { messageOf } from '../core/errors.js';
 import type { ConnectionTracker } from '../core/connection-tracker.js';
@@ -8,11 +9,10 @@ import { portSetHas } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, TcpLabelsHandle, TlsAccept } from '../metrics/index.js';
 import { inboundAcceptLabels, inboundConnectLabels } from '../metrics/index.js';
-import { applyAcceptOptions, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
+import { abortSocket, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { forwardToApp } from './tcp-forward.js';
 import { acceptTls } from './tls-accept.js';
 import type { Credentials } from '../identity/types.js';
-import { abortSocket } from '../transport/index.js';
 
 export interface InboundDeps {
   readonly config: Config;
@@ -53,17 +53,8 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
   };
 
   return (socket) => {
-    deps.tracker.add(socket);
-    socket.on('error', noop);
-    applyAcceptOptions(socket, acceptOpts, log);
-    let target: SocketAddr;
-    try {
-      target = deps.origDst.lookup(socket);
-    } catch (err) {
-      log.warn('Server failed to accept connection', { error: messageOf(err), client: socket.remoteAddress });
-      socket.destroy();
-      return;
-    }
+    const target = acceptWithOrigDst(socket, deps, acceptOpts);
+    if (target === undefined) return;
     if (allowedIps !== undefined && !allowedIps.has(target.host)) {
       log.info('Connection closed', { error: `unexpected original destination ${formatAddr(target)}`, client: socket.remoteAddress });
       socket.destroy();

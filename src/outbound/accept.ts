@@ -1,13 +1,13 @@
 // The outbound pipeline's front door: original destination, then forwarding to it.
 import type net from 'node:net';
+import { acceptWithOrigDst } from '../core/accepted.js';
 import { BoundedCache } from '../core/bounded-cache.js';
-import { messageOf } from '../core/errors.js';
 import type { ConnectionTracker } from '../core/connection-tracker.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, TcpLabelsHandle, TlsConnect } from '../metrics/index.js';
 import { outboundAcceptLabels, outboundConnectLabels } from '../metrics/index.js';
-import { applyAcceptOptions, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
+import { formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { socketOpts } from '../inbound/accept.js';
 import { forwardToOrigDst } from './tcp-forward.js';
 
@@ -44,17 +44,8 @@ export function createOutboundHandler(deps: OutboundDeps): (socket: net.Socket) 
     });
 
   return (socket) => {
-    deps.tracker.add(socket);
-    socket.on('error', noop);
-    applyAcceptOptions(socket, acceptOpts, log);
-    let target: SocketAddr;
-    try {
-      target = deps.origDst.lookup(socket);
-    } catch (err) {
-      log.warn('Server failed to accept connection', { error: messageOf(err), client: socket.remoteAddress });
-      socket.destroy();
-      return;
-    }
+    const target = acceptWithOrigDst(socket, deps, acceptOpts);
+    if (target === undefined) return;
     const h = handlesFor(target);
     h.accept.track(socket);
     void forwardToOrigDst(socket, target, {
@@ -72,4 +63,3 @@ export function createOutboundHandler(deps: OutboundDeps): (socket: net.Socket) 
 const LOOPBACK: TlsConnect = Object.freeze({ kind: 'none', reason: 'loopback' });
 const NOT_PROVIDED: TlsConnect = Object.freeze({ kind: 'none', reason: 'not_provided_by_service_discovery' });
 
-function noop(): void {}

@@ -46,7 +46,7 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): Wire {
 export function serviceDefinition(serviceName: string): grpc.ServiceDefinition {
   const service = protoRoot().lookupService(serviceName);
   const fullName = service.fullName.replace(/^\./, '');
-  const definition: grpc.ServiceDefinition = {};
+  const definition: Record<string, grpc.MethodDefinition<Wire, Wire>> = {};
   for (const method of service.methodsArray) {
     method.resolve();
     const req = method.resolvedRequestType;

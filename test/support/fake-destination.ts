@@ -161,7 +161,7 @@ export class RequestLog<T> {
 }
 
 /** The client certificate's subjectAltName text (e.g. `DNS:a.b, URI:spiffe://x`) on a TLS call. */
-export function peerSan(call: grpc.ServerSurfaceCall): string | undefined {
+export function peerSan(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext'>): string | undefined {
   return call.getAuthContext().sslPeerCertificate?.subjectaltname;
 }
 

@@ -77,7 +77,7 @@ export class FakePolicy extends FakeControlPlaneServer {
 
   protected override register(server: grpc.Server): void {
     if (this.serves.inbound) {
-      const record = (method: InboundRequest['method'], call: grpc.ServerSurfaceCall & { request: Wire }): string => {
+      const record = (method: InboundRequest['method'], call: Call | UnaryCall): string => {
         const port = Number(call.request.port ?? 0);
         this.inboundLog.add({ method, workload: String(call.request.workload ?? ''), port, metadata: call.metadata, peerSan: peerSan(call) });
         return String(port);
@@ -88,7 +88,7 @@ export class FakePolicy extends FakeControlPlaneServer {
       });
     }
     if (this.serves.outbound) {
-      const record = (method: OutboundRequest['method'], call: grpc.ServerSurfaceCall & { request: Wire }): string => {
+      const record = (method: OutboundRequest['method'], call: Call | UnaryCall): string => {
         const req = call.request;
         const addr = req.addr as Wire | undefined;
         const authority = req.authority === undefined ? undefined : String(req.authority);
