@@ -22,9 +22,10 @@ export interface BalancerOptions<M> extends Omit<EndpointSetOptions<M>, 'onReady
  *   - resolves with an endpoint once one becomes ready; waiters are served in FIFO order
  *     (first to wait, first resolved), each with its own P2C pick;
  *   - rejects with LoadShedError at once if `queue.capacity` requests already wait;
- *   - rejects with FailFastError when, since the first request had to wait, no endpoint has
- *     been ready for `queue.failfastTimeoutMs`: every waiter fails and so does every new pick,
- *     at once, until an endpoint is ready again (that ends fail-fast);
+ *   - rejects with FailFastError when, since a request first had to wait, no endpoint has
+ *     been ready for `queue.failfastTimeoutMs` (even if that request has since given up, as
+ *     in linkerd2-proxy): every waiter fails and so does every new pick, at once, until an
+ *     endpoint is ready again, which ends fail-fast;
  *   - rejects with `signal.reason` if the signal aborts first (the waiter leaves the queue);
  *   - rejects with BalancerClosedError after `close()`.
  * Errors are always delivered as a rejected promise, never thrown.

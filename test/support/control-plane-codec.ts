@@ -161,12 +161,17 @@ export class StreamReader {
 
 // ---- Building and reading the net.* messages --------------------------------------------------
 
-/** `io.linkerd.proxy.net.IPAddress` for an IP literal. */
+/**
+ * `io.linkerd.proxy.net.IPAddress` for an IP literal, in the decoded shape (zero IPv6 halves
+ * left out, as DECODE_OPTIONS would) so it can serve as input and as expected output.
+ */
 export function ipAddress(text: string): Wire {
   if (isIPv4(text)) return { ipv4: text.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) };
   if (!isIPv6(text)) throw new Error(`not an IP literal: ${text}`);
   const value = ipv6ToBigInt(text);
-  return { ipv6: { first: (value >> 64n).toString(), last: (value & 0xffffffffffffffffn).toString() } };
+  const first = value >> 64n;
+  const last = value & 0xffffffffffffffffn;
+  return { ipv6: { ...(first === 0n ? {} : { first: first.toString() }), ...(last === 0n ? {} : { last: last.toString() }) } };
 }
 
 export function tcpAddress(ip: string, port: number): Wire {
