@@ -5,13 +5,14 @@ import { BoundedCache } from '../core/bounded-cache.js';
 import { messageOf } from '../core/errors.js';
 import type { ConnectionTracker } from '../core/connection-tracker.js';
 import type { Config } from '../config/types.js';
-import { portSetHas } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, TcpLabelsHandle, TlsAccept } from '../metrics/index.js';
 import { inboundAcceptLabels, inboundConnectLabels } from '../metrics/index.js';
 import { abortSocket, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { forwardToApp } from './tcp-forward.js';
 import { acceptTls } from './tls-accept.js';
+import { TcpAuthzMetrics, clientTlsOf, defaultPortPolicies } from './tcp-authz.js';
+import type { CompiledServerPolicy, Meta } from '../policy/inbound/index.js';
 import type { Credentials } from '../identity/types.js';
 
 export interface InboundDeps {
@@ -37,10 +38,11 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
   const connectHandle = deps.metrics.tcp.bind(inboundConnectLabels());
   // Bound once per (target, TLS state): label rendering stays off the per-connection path.
   const acceptHandles = new BoundedCache<string, TcpLabelsHandle>(TARGET_CACHE_LIMIT);
-  const defaultServer = { group: '', kind: 'default', name: inbound.policy.defaultPolicy };
-  const acceptHandle = (target: SocketAddr, tls: TlsAccept): TcpLabelsHandle =>
-    acceptHandles.get(`${formatAddr(target)}|${tlsKey(tls)}`, () =>
-      deps.metrics.tcp.bind(inboundAcceptLabels({ ip: target.host, port: target.port }, tls, defaultServer)),
+  const portPolicy = defaultPortPolicies(inbound);
+  const authzMetrics = new TcpAuthzMetrics(deps.metrics);
+  const acceptHandle = (target: SocketAddr, tls: TlsAccept, server: Meta = portPolicy(target.port).policy.meta): TcpLabelsHandle =>
+    acceptHandles.get(`${formatAddr(target)}|${tlsKey(tls)}|${server.kind}/${server.name}`, () =>
+      deps.metrics.tcp.bind(inboundAcceptLabels({ ip: target.host, port: target.port }, tls, server)),
     );
   const forwardDeps = {
     config: inbound,
@@ -70,16 +72,32 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
       socket.destroy();
       return;
     }
-    if (portSetHas(inbound.policy.opaquePorts, target.port)) {
-      // Opaque ports skip detection entirely: the bytes are forwarded as they come.
-      acceptHandle(target, PORT_SKIPPED).track(socket);
-      void forwardToApp(socket, target, forwardDeps);
+    const policy = portPolicy(target.port);
+    if (policy.policy.protocol.kind === 'opaque') {
+      // Opaque servers (opaque ports, `deny`) skip detection entirely: bytes go as they come.
+      authorizeAndForward(socket, socket, target, policy, PORT_SKIPPED);
       return;
     }
-    void detectAndForward(socket, target);
+    void detectAndForward(socket, target, policy);
   };
 
-  async function detectAndForward(socket: net.Socket, target: SocketAddr): Promise<void> {
+  /** TCP authorization, then forwarding of `stream` (the socket, or the TLS session on it). */
+  function authorizeAndForward(raw: net.Socket, stream: net.Socket, target: SocketAddr, policy: CompiledServerPolicy, tls: TlsAccept): void {
+    const server = policy.policy.meta;
+    acceptHandle(target, tls, server).track(raw);
+    const verdict = policy.authorizeTcp({ clientIp: raw.remoteAddress ?? '', tls: clientTlsOf(tls) });
+    if (!verdict.allowed) {
+      authzMetrics.denied(target, server, tls);
+      log.info('Connection denied', { server: `${server.kind}/${server.name}`, client: raw.remoteAddress, target: formatAddr(target) });
+      abortSocket(raw);
+      return;
+    }
+    authzMetrics.allowed(target, server, verdict.authz.meta, tls);
+    if (verdict.audit) log.info('Connection allowed', { server: `${server.kind}/${server.name}`, client: raw.remoteAddress });
+    void forwardToApp(stream, target, forwardDeps);
+  }
+
+  async function detectAndForward(socket: net.Socket, target: SocketAddr, policy: CompiledServerPolicy): Promise<void> {
     const creds = deps.credentials();
     if (creds === undefined) {
       socket.destroy();
@@ -100,13 +118,12 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
       return;
     }
     // Transport metrics count the raw TCP socket: wire bytes, TLS records included.
-    acceptHandle(target, accepted.status).track(socket);
     if (accepted.kind === 'terminated') {
       accepted.tlsSocket.on('error', noop);
-      await forwardToApp(accepted.tlsSocket, target, forwardDeps);
+      authorizeAndForward(socket, accepted.tlsSocket, target, policy, accepted.status);
       return;
     }
-    await forwardToApp(socket, target, forwardDeps);
+    authorizeAndForward(socket, socket, target, policy, accepted.status);
   }
 }
 

@@ -32,6 +32,11 @@ export const DECODE_OPTIONS: protobuf.IConversionOptions = {
   oneofs: true,
 };
 
+/** A decoded string field: absent means the empty string. */
+export function wireString(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 export function encodeMessage(typeName: string, value: Wire): Buffer {
   const type = protoType(typeName);
   return Buffer.from(type.encode(type.fromObject(value)).finish());

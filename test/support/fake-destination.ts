@@ -1,6 +1,6 @@
 // A Destination service (Get / GetProfile) for tests, plus the stream plumbing fake-policy.ts shares.
 import * as grpc from '@grpc/grpc-js';
-import { serviceDefinition } from './control-plane-codec.js';
+import { serviceDefinition, wireString } from './control-plane-codec.js';
 import type { Wire } from './control-plane-codec.js';
 
 export interface FakeTls {
@@ -88,9 +88,9 @@ export class StreamSender<Res extends Wire = Wire> {
     else callback(null, latest);
   }
 
-  /** Forgets every open stream (they were cut by a server restart or stop). */
-  drop(): void {
-    this.open.clear();
+  /** Ends every open stream UNAVAILABLE, which is what a client sees when its server goes away. */
+  cut(): void {
+    this.fail(grpc.status.UNAVAILABLE, 'control plane going away');
   }
 
   private take(): Call<Res>[] {
@@ -127,8 +127,8 @@ export class SenderTable<Res extends Wire = Wire> {
     else entry.sender.answer(callback);
   }
 
-  dropAll(): void {
-    for (const { sender } of this.senders.values()) sender.drop();
+  cutAll(): void {
+    for (const { sender } of this.senders.values()) sender.cut();
   }
 
   private entry(key: string): { sender: StreamSender<Res>; configured: boolean } {
@@ -180,8 +180,8 @@ export abstract class FakeControlPlaneServer {
   /** Adds this fake's services to a fresh grpc-js server. */
   protected abstract register(server: grpc.Server): void;
 
-  /** Forgets streams cut by a shutdown. */
-  protected abstract dropStreams(): void;
+  /** Ends every open stream UNAVAILABLE before the server goes down. */
+  protected abstract cutStreams(): void;
 
   protected async listen(port: number): Promise<void> {
     const server = new grpc.Server();
@@ -208,20 +208,36 @@ export abstract class FakeControlPlaneServer {
     this.server = server;
   }
 
-  /** Cuts every connection (clients see their streams fail) and listens again on the same port. */
+  /**
+   * Goes away and comes back on the same port: open streams end UNAVAILABLE, connections close,
+   * and new calls (after the client reconnects) reach the same senders.
+   */
   async restart(): Promise<void> {
-    this.shutdown();
+    await this.shutdown();
     await this.listen(this.port);
   }
 
   async stop(): Promise<void> {
-    this.shutdown();
+    await this.shutdown();
   }
 
-  private shutdown(): void {
-    this.server?.forceShutdown();
+  private async shutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
     this.server = undefined;
-    this.dropStreams();
+    // Statuses first, then a graceful close so they are flushed; a hard stop would turn them
+    // into RST_STREAM(CANCEL), which clients report as CANCELLED.
+    this.cutStreams();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 250);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }
 
@@ -267,12 +283,12 @@ export class FakeDestination extends FakeControlPlaneServer {
     const table = (method: DestinationRequest['method']) => (method === 'Get' ? this.gets : this.profiles);
     const handler = (method: DestinationRequest['method']) => (call: Call<Wire>) => {
       const req = call.request;
-      const path = String(req.path ?? '');
+      const path = wireString(req.path);
       this.log.add({
         method,
-        scheme: String(req.scheme ?? ''),
+        scheme: wireString(req.scheme),
         path,
-        contextToken: String(req.contextToken ?? ''),
+        contextToken: wireString(req.contextToken),
         metadata: call.metadata,
         peerSan: peerSan(call),
       });
@@ -284,8 +300,8 @@ export class FakeDestination extends FakeControlPlaneServer {
     });
   }
 
-  protected override dropStreams(): void {
-    this.gets.dropAll();
-    this.profiles.dropAll();
+  protected override cutStreams(): void {
+    this.gets.cutAll();
+    this.profiles.cutAll();
   }
 }

@@ -1,6 +1,6 @@
 // The policy controller's two APIs for tests: inbound WatchPort/GetPort by port, outbound Watch/Get by target.
 import * as grpc from '@grpc/grpc-js';
-import { serviceDefinition, tcpText } from './control-plane-codec.js';
+import { serviceDefinition, tcpText, wireString } from './control-plane-codec.js';
 import type { Wire } from './control-plane-codec.js';
 import { FakeControlPlaneServer, RequestLog, SenderTable, peerSan } from './fake-destination.js';
 import type { FakeTls, StreamSender } from './fake-destination.js';
@@ -79,7 +79,7 @@ export class FakePolicy extends FakeControlPlaneServer {
     if (this.serves.inbound) {
       const record = (method: InboundRequest['method'], call: Call | UnaryCall): string => {
         const port = Number(call.request.port ?? 0);
-        this.inboundLog.add({ method, workload: String(call.request.workload ?? ''), port, metadata: call.metadata, peerSan: peerSan(call) });
+        this.inboundLog.add({ method, workload: wireString(call.request.workload), port, metadata: call.metadata, peerSan: peerSan(call) });
         return String(port);
       };
       server.addService(serviceDefinition('io.linkerd.proxy.inbound.InboundServerPolicies'), {
@@ -91,11 +91,11 @@ export class FakePolicy extends FakeControlPlaneServer {
       const record = (method: OutboundRequest['method'], call: Call | UnaryCall): string => {
         const req = call.request;
         const addr = req.addr as Wire | undefined;
-        const authority = req.authority === undefined ? undefined : String(req.authority);
+        const authority = typeof req.authority === 'string' ? req.authority : undefined;
         const target = tcpText(addr) ?? authority ?? '';
         this.outboundLog.add({
           method,
-          sourceWorkload: String(req.sourceWorkload ?? ''),
+          sourceWorkload: wireString(req.sourceWorkload),
           target,
           addr,
           authority,
@@ -111,8 +111,8 @@ export class FakePolicy extends FakeControlPlaneServer {
     }
   }
 
-  protected override dropStreams(): void {
-    this.ports.dropAll();
-    this.targets.dropAll();
+  protected override cutStreams(): void {
+    this.ports.cutAll();
+    this.targets.cutAll();
   }
 }

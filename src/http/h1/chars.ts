@@ -28,6 +28,7 @@ export const CR = 0x0d;
 export const LF = 0x0a;
 export const SP = 0x20;
 export const HTAB = 0x09;
+export const COLON = 0x3a;
 
 /** ASCII lower-casing of one byte (A-Z only). */
 export const LOWER = new Uint8Array(256).map((_, c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));

@@ -254,7 +254,7 @@ export function compileServerPolicy(policy: ServerPolicy): CompiledServerPolicy 
 const compiledCache = new WeakMap<ServerPolicy, CompiledServerPolicy>();
 
 /** The compiled form of a policy object, compiled on first use and cached for the object's lifetime. */
-export function compiled(policy: ServerPolicy): CompiledServerPolicy {
+export function compiledPolicy(policy: ServerPolicy): CompiledServerPolicy {
   let c = compiledCache.get(policy);
   if (c === undefined) {
     c = compileServerPolicy(policy);
@@ -264,9 +264,9 @@ export function compiled(policy: ServerPolicy): CompiledServerPolicy {
 }
 
 export function authorizeTcp(policy: ServerPolicy, conn: ClientConnection): TcpAuthorization {
-  return compiled(policy).authorizeTcp(conn);
+  return compiledPolicy(policy).authorizeTcp(conn);
 }
 
 export function authorizeHttp(policy: ServerPolicy, conn: ClientConnection, req: HttpRequestView): HttpAuthorization {
-  return compiled(policy).authorizeHttp(conn, req);
+  return compiledPolicy(policy).authorizeHttp(conn, req);
 }

@@ -16,11 +16,12 @@ import {
   stringMap,
   u32,
   type Obj,
+  InvalidServerError,
 } from './decode-fields.js';
-import { defaultGrpcRoute, defaultHttpRoute } from './defaults.js';
-import type { Authorization, GrpcRoute, HttpRoute, LocalRateLimit, Protocol, ServerPolicy } from './types.js';
+import { defaultGrpcRoute, defaultHttpRoute, invalidPolicy } from './defaults.js';
+import type { Authorization, GrpcRoute, HostMatch, HttpRoute, LocalRateLimit, Meta, Protocol, ServerPolicy } from './types.js';
 
-export { InvalidServerError } from './decode-fields.js';
+export { InvalidServerError };
 
 /**
  * The `toObject` options decodeServer expects. `longs: String` keeps IPv6 halves (fixed64)
@@ -36,40 +37,34 @@ export const SERVER_TO_OBJECT_OPTIONS: IConversionOptions = Object.freeze({
   oneofs: true,
 });
 
-function decodeRoute(
+/** The shared shape of inbound HTTP and gRPC routes; `matchOf`/`filterOf` decode the kind-specific parts. */
+function decodeRoute<M, F>(
   v: unknown,
   path: string,
   serverAuthzs: readonly Authorization[],
-): Omit<HttpRoute, 'rules'> & { rulesOf: Obj; rulesPath: string } {
+  matchOf: (v: unknown, path: string) => M,
+  filterOf: (v: unknown, path: string) => F,
+): { meta: Meta; hosts: readonly HostMatch[]; rules: readonly { matches: readonly M[]; filters: readonly F[] }[]; authorizations: readonly Authorization[] } {
   const r = asMessage(v, path);
   const meta = decodeMetadata(reqMessage(r, 'metadata', path, 'missing route metadata'), child(path, 'metadata'));
   const hosts = Object.freeze(list(r, 'hosts', path).map((h) => decodeHostMatch(h.value, h.path)));
   const authorizations = decodeAuthzList(r, 'authorizations', path, serverAuthzs);
-  return { meta, hosts, authorizations, rulesOf: r, rulesPath: path };
+  const rules = list(r, 'rules', path).map(({ value, path: p }) => {
+    const rule = asMessage(value, p);
+    return Object.freeze({
+      matches: Object.freeze(list(rule, 'matches', p).map((m) => matchOf(m.value, m.path))),
+      filters: Object.freeze(list(rule, 'filters', p).map((f) => filterOf(f.value, f.path))),
+    });
+  });
+  return Object.freeze({ meta, hosts, rules: Object.freeze(rules), authorizations });
 }
 
 function decodeHttpRoute(v: unknown, path: string, serverAuthzs: readonly Authorization[]): HttpRoute {
-  const { rulesOf, rulesPath, ...route } = decodeRoute(v, path, serverAuthzs);
-  const rules = list(rulesOf, 'rules', rulesPath).map(({ value, path: p }) => {
-    const rule = asMessage(value, p);
-    return Object.freeze({
-      matches: Object.freeze(list(rule, 'matches', p).map((m) => decodeHttpRouteMatch(m.value, m.path))),
-      filters: Object.freeze(list(rule, 'filters', p).map((f) => decodeHttpFilter(f.value, f.path))),
-    });
-  });
-  return Object.freeze({ ...route, rules: Object.freeze(rules) });
+  return decodeRoute(v, path, serverAuthzs, decodeHttpRouteMatch, decodeHttpFilter);
 }
 
 function decodeGrpcRoute(v: unknown, path: string, serverAuthzs: readonly Authorization[]): GrpcRoute {
-  const { rulesOf, rulesPath, ...route } = decodeRoute(v, path, serverAuthzs);
-  const rules = list(rulesOf, 'rules', rulesPath).map(({ value, path: p }) => {
-    const rule = asMessage(value, p);
-    return Object.freeze({
-      matches: Object.freeze(list(rule, 'matches', p).map((m) => decodeGrpcRouteMatch(m.value, m.path))),
-      filters: Object.freeze(list(rule, 'filters', p).map((f) => decodeGrpcFilter(f.value, f.path))),
-    });
-  });
-  return Object.freeze({ ...route, rules: Object.freeze(rules) });
+  return decodeRoute(v, path, serverAuthzs, decodeGrpcRouteMatch, decodeGrpcFilter);
 }
 
 /**
@@ -169,4 +164,20 @@ export function decodeServer(msg: unknown): ServerPolicy {
   }
   const meta = metaFromLabels(stringMap(s, 'labels', ''), 'labels', 'policy.linkerd.io', 'server');
   return Object.freeze({ meta, protocol: Object.freeze(protocol), localRateLimit });
+}
+
+/**
+ * What a policy watch does with each message: the decoded policy, or — if the Server is
+ * unparseable — the invalid policy together with the error to log ("Server misconfigured").
+ */
+export function decodeServerOrInvalid(
+  msg: unknown,
+  invalidDetectTimeoutMs: number,
+): { readonly policy: ServerPolicy; readonly error: InvalidServerError | undefined } {
+  try {
+    return { policy: decodeServer(msg), error: undefined };
+  } catch (e) {
+    if (!(e instanceof InvalidServerError)) throw e;
+    return { policy: invalidPolicy(invalidDetectTimeoutMs), error: e };
+  }
 }

@@ -13,13 +13,14 @@ export {
   defaultHttpRoute,
   defaultGrpcRoute,
   type DefaultPolicyOptions,
+  type DefaultPolicy,
 } from './defaults.js';
-export { decodeServer, InvalidServerError, SERVER_TO_OBJECT_OPTIONS } from './decode.js';
+export { decodeServer, decodeServerOrInvalid, InvalidServerError, SERVER_TO_OBJECT_OPTIONS } from './decode.js';
 export { LOCALHOST_AUTHZ } from './decode-authz.js';
 export { UNKNOWN_FILTER_MESSAGE } from './decode-filter.js';
 export {
   compileServerPolicy,
-  compiled,
+  compiledPolicy,
   authorizeTcp,
   authorizeHttp,
   type ClientTls,

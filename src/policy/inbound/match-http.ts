@@ -112,9 +112,9 @@ export function compileHosts(hosts: readonly HostMatch[]): (facts: RequestFacts)
 
 // === headers and query ===
 
-function valuesOf(v: string | readonly string[] | undefined): readonly string[] {
-  if (v === undefined) return [];
-  return typeof v === 'string' ? [v] : v;
+function anyValue(v: string | readonly string[] | undefined, pred: (value: string) => boolean): boolean {
+  if (v === undefined) return false;
+  return typeof v === 'string' ? pred(v) : v.some(pred);
 }
 
 /** `HeaderValue::to_str` succeeds only for visible ASCII and TAB; regexes never see other values upstream. */
@@ -124,10 +124,12 @@ export function compileHeaderMatch(m: HeaderMatch): (req: HttpRequestView) => bo
   const name = m.name.toLowerCase();
   if (m.kind === 'exact') {
     const want = m.value;
-    return (req) => valuesOf(req.headers(name)).some((v) => v === want);
+    const same = (v: string): boolean => v === want;
+    return (req) => anyValue(req.headers(name), same);
   }
   const re = compileWholeMatch(m.pattern);
-  return (req) => valuesOf(req.headers(name)).some((v) => VISIBLE_ASCII.test(v) && re(v));
+  const ok = (v: string): boolean => VISIBLE_ASCII.test(v) && re(v);
+  return (req) => anyValue(req.headers(name), ok);
 }
 
 function compileQueryMatch(m: QueryParamMatch): (facts: RequestFacts) => boolean {
@@ -144,7 +146,13 @@ function compileQueryMatch(m: QueryParamMatch): (facts: RequestFacts) => boolean
 
 export type PathMatchKind = PathMatch['kind'];
 
-/** How a request matched: compared by path length, then header count, query count, method (upstream `RequestMatch`). */
+/**
+ * How a request matched. Ranked as upstream linkerd2-proxy ranks `RequestMatch`
+ * (linkerd/http/route/src/http/match.rs): matched path length (exact, prefix and regex alike),
+ * then header count, then query-param count, then whether a method matched. This differs from
+ * the Gateway API's documented order (exact before prefix, method before headers); we follow
+ * the proxy we replace so the same route wins.
+ */
 export interface HttpMatchSummary {
   /** The kind of the path match; a match without a path counts as prefix `/`. */
   readonly pathKind: PathMatchKind;

@@ -69,7 +69,7 @@ export interface HttpRouteMatch {
   readonly path: PathMatch | undefined;
   readonly headers: readonly HeaderMatch[];
   readonly queryParams: readonly QueryParamMatch[];
-  /** Upper-case method token, e.g. `GET`. */
+  /** The method token, compared case-sensitively with the request (e.g. `GET`). */
   readonly method: string | undefined;
 }
 

@@ -1,0 +1,86 @@
+// The contract between the HTTP/1 engine and a pipeline (inbound/outbound): routing decisions
+// and observation hooks.
+import type net from 'node:net';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { RequestHead, ResponseHead } from './head.js';
+import type { HeadLimits } from './head-parser.js';
+import type { Http1Pool, UpstreamTarget } from './pool.js';
+import type { HeadEdits } from './rewrite-head.js';
+import type { SyntheticResponse } from './synthetic.js';
+
+/** Send the request upstream. Build these per target and reuse them; nothing here is per request. */
+export interface ForwardDecision {
+  readonly kind: 'forward';
+  readonly pool: Http1Pool;
+  /**
+   * The endpoint. Absolute-form requests are pooled apart from origin-form ones (the key gets
+   * a suffix); HTTP/1.0 requests, requests without Host, upgrades and CONNECT use one-off
+   * connections (spec §5.8, §5.7).
+   */
+  readonly target: UpstreamTarget;
+  /** Applied after hop-by-hop stripping, e.g. set or remove `l5d-client-id`. */
+  readonly requestEdits?: HeadEdits;
+  /** Applied to the upstream's response, e.g. remove `l5d-proxy-error` / `l5d-proxy-connection`. */
+  readonly responseEdits?: HeadEdits;
+  /** No response head within this many ms of routing ⇒ 504, connection closed (route timeout). */
+  readonly responseTimeoutMs?: number;
+  /**
+   * Sees each final response head before it is relayed; returning true closes the client
+   * connection after this response (e.g. `l5d-proxy-connection: close` from a forward target).
+   */
+  readonly onResponseHead?: (res: ResponseHead, req: RequestHead) => boolean | undefined;
+}
+
+/** Answer locally (404 no route, 403 unauthorized, 429, redirects, injected faults …). */
+export interface RespondDecision {
+  readonly kind: 'respond';
+  readonly response: SyntheticResponse;
+}
+
+export type RouteDecision = ForwardDecision | RespondDecision;
+
+/** What the handler may know about the client connection. */
+export interface Http1Session {
+  readonly socket: net.Socket;
+  /** Requests begun on this connection, this one included. */
+  readonly requestCount: number;
+}
+
+/** How a request ended, for metrics. */
+export type Http1Outcome =
+  /** The upstream's response was relayed completely. */
+  | 'ok'
+  /** The proxy answered itself (route decision or upstream failure before a response). */
+  | 'synthetic'
+  /** The connection became a tunnel (101 / CONNECT 2xx); reported when the tunnel closes. */
+  | 'upgraded'
+  /** The upstream failed after its response began: the client connection was reset. */
+  | 'upstream-reset'
+  /** The client went away or sent a broken body. */
+  | 'client-error';
+
+export interface Http1Handler {
+  /**
+   * Decides what to do with a request. The head is valid until the request ends. A throw or
+   * rejection becomes a 500 (closing).
+   */
+  route(req: RequestHead, session: Http1Session): RouteDecision | Promise<RouteDecision>;
+  /** Hooks: called only when present, with no per-call allocation. */
+  onRequestStart?(req: RequestHead, session: Http1Session): void;
+  /** The response head (relayed or synthetic) was written to the client. */
+  onResponseHead?(req: RequestHead, status: number): void;
+  /** The request is over. status is 0 if no response head was sent. */
+  onRequestEnd?(req: RequestHead, status: number, durationMs: number, outcome: Http1Outcome): void;
+  /** A request head was rejected before routing (status 400 or 431). */
+  onBadRequest?(status: number, reason: string): void;
+}
+
+export interface ServeHttp1Options extends HeadLimits {
+  /** l5d-proxy-error & co. on synthetic responses (inbound: client is meshed; outbound: unless disabled). */
+  readonly emitHeaders?: boolean;
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  /** After the proxy half-closes a client connection, how long to wait for the client's FIN. Default 5000 ms. */
+  readonly lingerMs?: number;
+}
