@@ -140,11 +140,11 @@ export class RawClient {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Waits until pred holds for the received text (latin1), or the connection closes. */
+  /** Waits until pred holds for the received text (latin1), or the peer ends the connection. */
   async until(pred: (s: string) => boolean, ms = 3000): Promise<string> {
     const deadline = Date.now() + ms;
     while (!pred(this.text())) {
-      if (this.closed) break;
+      if (this.ended || this.closed) break;
       if (Date.now() > deadline) throw new Error(`timed out waiting; received ${JSON.stringify(this.text())}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
@@ -154,8 +154,9 @@ export class RawClient {
     return this.text();
   }
 
+  /** Waits for the peer's FIN (or a reset). */
   async untilClosed(ms = 3000): Promise<string> {
-    return this.until(() => this.closed, ms);
+    return this.until(() => this.ended || this.closed, ms);
   }
 
   text(): string {
