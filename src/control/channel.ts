@@ -52,6 +52,8 @@ function baseOptions(client: ControlPlaneClient): grpc.ChannelOptions {
   };
   if (client.addr.hostKind === 'name') {
     options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+    // Our service config is the only one: no TXT lookups for the control-plane name.
+    options['grpc.service_config_disable_resolution'] = 1;
   }
   return options;
 }

@@ -114,13 +114,13 @@ class StreamWatch<Req, Res> implements WatchHandle<Res> {
     this.messages = 0;
     this.limitHit = undefined;
     this.lease = lease;
-    const call = lease.client.makeServerStreamRequest<Req, Res>(
-      this.opts.path,
-      this.opts.encode,
-      this.opts.decode,
-      this.opts.request,
-      new grpc.Metadata(),
-    );
+    let call: grpc.ClientReadableStream<Res>;
+    try {
+      call = lease.client.makeServerStreamRequest<Req, Res>(this.opts.path, this.opts.encode, this.opts.decode, this.opts.request, new grpc.Metadata());
+    } catch (err) {
+      this.releaseLease();
+      return this.failed(grpc.status.UNAVAILABLE, `could not start the call: ${messageOf(err)}`, undefined);
+    }
     this.call = call;
     this.opts.logger.debug('control stream opened', { path: this.opts.path, stream: this.streams });
     const { initialTimeoutMs, lifetimeMs } = this.opts.streamLimits;

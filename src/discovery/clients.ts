@@ -18,6 +18,8 @@ export interface ControlPlaneClients {
   readonly destination: DestinationClient;
   readonly inboundPolicy: InboundPolicyClient;
   readonly outboundPolicy: OutboundPolicyClient;
+  /** Starts the permanent policy watches of the eager inbound ports (INBOUND_PORTS, admin…); returns how many. */
+  watchEagerInboundPorts(): number;
   /** Closes every watch and channel. */
   close(): void;
 }
@@ -76,6 +78,14 @@ export function controlPlaneClients(config: Config, identity: IdentitySource, op
     destination,
     inboundPolicy,
     outboundPolicy,
+    watchEagerInboundPorts: () => {
+      let n = 0;
+      for (const [low, high] of eager.ranges) {
+        // Port 0 (an ephemeral admin listener in tests) has no policy to ask for.
+        for (let port = Math.max(low, 1); port <= high; port++, n++) inboundPolicy.ensure(port);
+      }
+      return n;
+    },
     close: () => {
       destination.close();
       inboundPolicy.close();

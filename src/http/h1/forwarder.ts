@@ -40,6 +40,8 @@ export function serveHttp1(
   });
 }
 
+const DEFAULT_MAX_RESPONSE_HEAD_BYTES = 400 * 1024;
+
 const S_HEAD = 0;
 const S_ROUTE = 1;
 const S_EXCHANGE = 2;
@@ -55,6 +57,7 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
   private state = S_HEAD;
   private readonly parser: RequestParser;
   private readonly limits: HeadLimits;
+  private readonly responseLimits: HeadLimits;
   private readonly emitHeaders: boolean;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -86,6 +89,7 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
       ...(opts.maxHeaders !== undefined && { maxHeaders: opts.maxHeaders }),
       lowercaseNames: opts.lowercaseNames ?? true,
     };
+    this.responseLimits = { ...this.limits, maxHeadBytes: opts.maxResponseHeadBytes ?? DEFAULT_MAX_RESPONSE_HEAD_BYTES };
     this.parser = new RequestParser(this.limits);
     this.emitHeaders = opts.emitHeaders ?? false;
     this.log = opts.log ?? silentLogger;
@@ -276,12 +280,14 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
       return this.respond(internalFailure(err));
     }
     if (isPromise(d)) d.then(this.onRouted, this.onRouteError);
-    else this.decided(d);
+    else if (typeof d === 'object' && d !== null) this.decided(d);
+    else this.respond(internalFailure('route returned no decision'));
   }
 
   private readonly onRouted = (d: RouteDecision): void => {
     if (this.state !== S_ROUTE) return;
-    this.decided(d);
+    if (typeof d === 'object' && d !== null) this.decided(d);
+    else this.respond(internalFailure('route returned no decision'));
     this.pump();
   };
 
@@ -293,8 +299,11 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
 
   private decided(d: RouteDecision): void {
     if (d.kind === 'respond') return this.respond(d.response);
+    if (d.kind !== 'forward' || typeof d.pool?.take !== 'function' || typeof d.target?.connect !== 'function') {
+      return this.respond(internalFailure(`unusable route decision ${String((d as { kind?: unknown }).kind)}`));
+    }
     this.state = S_EXCHANGE;
-    (this.exchange ??= new UpstreamExchange(this, this.limits, this.clock)).start(this.req!, d);
+    (this.exchange ??= new UpstreamExchange(this, this.responseLimits, this.clock)).start(this.req!, d);
   }
 
   /** Answers the current request locally; keeps the connection when that is safe. */
@@ -417,5 +426,5 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown }).then === 'function';
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }

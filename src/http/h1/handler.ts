@@ -76,7 +76,10 @@ export interface Http1Handler {
   onBadRequest?(status: number, reason: string): void;
 }
 
+/** HeadLimits apply to requests and responses; here `lowercaseNames` defaults to true (hyper's wire format). */
 export interface ServeHttp1Options extends HeadLimits {
+  /** Limit for upstream response heads; default 400 KiB (hyper's read buffer), as the Rust proxy's client. */
+  readonly maxResponseHeadBytes?: number;
   /** l5d-proxy-error & co. on synthetic responses (inbound: client is meshed; outbound: unless disabled). */
   readonly emitHeaders?: boolean;
   readonly log?: Logger;

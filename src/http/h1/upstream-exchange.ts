@@ -57,8 +57,6 @@ const EMPTY = Buffer.alloc(0);
 
 /** One per client connection, reused for each forwarded request (its handlers are bound once). */
 export class UpstreamExchange {
-  /** The final status relayed to the client, 0 before. */
-  status = 0;
   private readonly resParser: ResponseParser;
   private readonly reqLength = new LengthDecoder();
   private readonly reqChunked = new ChunkedDecoder();
@@ -101,7 +99,6 @@ export class UpstreamExchange {
   start(req: RequestHead, d: ForwardDecision): void {
     this.req = req;
     this.d = d;
-    this.status = 0;
     this.reqDone = false;
     this.upBlocked = this.discardBody = this.dechunk = this.resStarted = false;
     this.relayed100 = this.sawBytes = this.closeEarly = this.retried = this.clientBlocked = false;
@@ -345,7 +342,13 @@ export class UpstreamExchange {
       return false;
     }
     const v10 = req.version === 10;
-    let closeClient = d.onResponseHead?.(res, req) === true || !req.keepAlive;
+    let closeClient: boolean;
+    try {
+      closeClient = d.onResponseHead?.(res, req) === true || !req.keepAlive;
+    } catch (err) {
+      this.fail(internalFailure(err));
+      return false;
+    }
     if (req.expectContinue && !this.relayed100 && !this.reqDone) {
       // The client may never send a body it was not invited to send (hyper closes here too).
       closeClient = this.closeEarly = true;
@@ -386,7 +389,6 @@ export class UpstreamExchange {
   }
 
   private writeHead(status: number, head: Buffer): void {
-    this.status = status;
     this.resStarted = true;
     this.stopTimer();
     this.toClient(head);

@@ -177,7 +177,10 @@ t.test('GetProfile: profiles are delivered; InvalidArgument means "no profile"',
   });
   fake.profileSender('bad name:80').rejectWith = { code: grpc.status.INVALID_ARGUMENT, details: 'invalid authority' };
   const got = await client.getProfile('10.42.0.17:8080').first();
-  if (got.kind !== 'profile') return t.fail('expected a profile');
+  if (got.kind !== 'profile') {
+    t.fail('expected a profile');
+    return;
+  }
   t.equal(got.profile.endpoint?.tlsIdentity?.kind, 'uri');
   t.equal(got.profile.retryBudget?.ttlMs, 10_000);
   const none: ProfileView = await client.getProfile('bad name:80').first();

@@ -86,7 +86,10 @@ t.test('identity rules: DNS doubles as SNI, URI without server_name is dropped, 
     },
     warnings,
   );
-  if (u?.kind !== 'add') return t.fail('expected add');
+  if (u?.kind !== 'add') {
+    t.fail('expected add');
+    return;
+  }
   t.same(u.endpoints[0]?.tlsIdentity, { kind: 'dns', name: dns, serverName: dns });
   t.equal(u.endpoints[1]?.tlsIdentity, undefined, 'URI identity needs a server name');
   t.equal(u.endpoints[2]?.tlsIdentity, undefined);
@@ -102,7 +105,10 @@ t.test('opaque hint with transport port; out-of-range ports are ignored', async 
       ],
     },
   });
-  if (u?.kind !== 'add') return t.fail('expected add');
+  if (u?.kind !== 'add') {
+    t.fail('expected add');
+    return;
+  }
   t.equal(u.endpoints[0]?.protocolHint, 'opaque');
   t.equal(u.endpoints[0]?.opaqueTransportPort, 4143);
   t.equal(u.endpoints[0]?.authorityOverride, 'db.default.svc.cluster.local:5432');

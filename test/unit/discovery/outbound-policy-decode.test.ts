@@ -51,13 +51,19 @@ function servicePolicy(backend: Wire = serviceBackend()): Wire {
 t.test('an ordinary Service policy: detect with opaque/HTTP routes to one P2C backend', async (t) => {
   const p = decode(servicePolicy());
   t.same(p.meta, { group: 'core', kind: 'Service', name: 'web', namespace: 'emojivoto', section: undefined, port: 80 });
-  if (p.protocol.kind !== 'detect') return t.fail('expected detect');
+  if (p.protocol.kind !== 'detect') {
+    t.fail('expected detect');
+    return;
+  }
   t.equal(p.protocol.timeoutMs, 10_000);
   const rule = p.protocol.http1.routes[0]?.rules[0];
   t.same(rule?.matches, [{ path: { kind: 'prefix', prefix: '/' }, headers: [], queryParams: [], method: undefined }]);
   t.equal(rule?.timeouts.requestMs, 5000);
   const dist = rule?.distribution;
-  if (dist?.kind !== 'first-available') return t.fail('expected first-available');
+  if (dist?.kind !== 'first-available') {
+    t.fail('expected first-available');
+    return;
+  }
   const backend = dist.backends[0]?.backend;
   t.same(backend?.dispatch, { kind: 'balancer', path: 'web.emojivoto.svc.cluster.local:80', load: { kind: 'peak-ewma', defaultRttMs: 30, decayMs: 10_000 } });
   t.same(backend?.queue, { capacity: 100, failfastTimeoutMs: 3000 });
@@ -101,10 +107,16 @@ t.test('forward backends, backends without a dispatcher, forbidden opaque routes
       },
     },
   });
-  if (egress.protocol.kind !== 'opaque') return t.fail('expected opaque');
+  if (egress.protocol.kind !== 'opaque') {
+    t.fail('expected opaque');
+    return;
+  }
   const rule = egress.protocol.route?.rule;
   t.same(rule?.filters, [{ kind: 'forbidden' }, { kind: 'invalid', message: 'nope' }]);
-  if (rule?.distribution.kind !== 'random-available') return t.fail('expected random');
+  if (rule?.distribution.kind !== 'random-available') {
+    t.fail('expected random');
+    return;
+  }
   const [fwd, failing] = rule.distribution.backends;
   t.equal(fwd?.weight, 1);
   t.equal(fwd?.backend.backend.dispatch.kind === 'forward' ? fwd.backend.backend.dispatch.endpoint.key : undefined, '93.184.215.14:443');
@@ -138,7 +150,10 @@ t.test('gRPC retries, HTTP filters and unified failure accrual', async (t) => {
       },
     },
   });
-  if (p.protocol.kind !== 'grpc') return t.fail('expected grpc');
+  if (p.protocol.kind !== 'grpc') {
+    t.fail('expected grpc');
+    return;
+  }
   t.same(p.protocol.failureAccrual, {
     kind: 'unified',
     successRateThreshold: 0.95,
@@ -157,7 +172,7 @@ t.test('gRPC retries, HTTP filters and unified failure accrual', async (t) => {
 
 t.test('what the Rust proxy rejects makes the whole policy invalid', async (t) => {
   const cases: [string, Wire][] = [
-    ['no metadata', { protocol: servicePolicy().protocol as Wire }],
+    ['no metadata', { protocol: servicePolicy().protocol }],
     ['no protocol kind', { metadata: svcMeta, protocol: {} }],
     ['detect without http2', { metadata: svcMeta, protocol: { detect: { timeout: duration(1000), opaque: {}, http1: {} } } }],
     ['backend without a queue', servicePolicy({ ...serviceBackend(), queue: undefined })],
@@ -177,7 +192,10 @@ t.test('synthesised policies: fallback to the original destination, profile endp
   const opts = { detectTimeoutMs: 10_000, queue: { capacity: 10_000, failfastTimeoutMs: 3000 } };
   const fallback = origDstPolicy({ host: '10.1.2.3', port: 8080, family: 4 }, opts);
   t.equal(fallback.meta.name, 'fallback');
-  if (fallback.protocol.kind !== 'detect') return t.fail('expected detect');
+  if (fallback.protocol.kind !== 'detect') {
+    t.fail('expected detect');
+    return;
+  }
   const route = fallback.protocol.http1.routes[0];
   t.same(route?.rules[0]?.matches, [{ path: undefined, headers: [], queryParams: [], method: undefined }], 'match-all');
   const backend = fallback.backends[0];
@@ -201,7 +219,10 @@ t.test('synthesised policies: fallback to the original destination, profile endp
   t.equal(d?.kind === 'forward' ? d.endpoint.tlsIdentity?.name : undefined, 'web.default.serviceaccount.identity.linkerd.cluster.local');
 
   const invalid = invalidOutboundPolicy(10_000);
-  if (invalid.protocol.kind !== 'detect') return t.fail('expected detect');
+  if (invalid.protocol.kind !== 'detect') {
+    t.fail('expected detect');
+    return;
+  }
   t.same(invalid.protocol.http1.routes[0]?.rules[0]?.filters, [{ kind: 'internal-error', message: 'invalid client policy configuration' }]);
   t.same(invalid.protocol.opaque.route?.rule.filters, [{ kind: 'invalid', message: 'invalid client policy configuration' }]);
   t.equal(invalid.backends.length, 0);

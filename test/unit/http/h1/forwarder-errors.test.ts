@@ -17,7 +17,8 @@ async function closedPort(): Promise<number> {
 
 t.test('malformed requests get 400 and a closed connection; nothing reaches the origin', async (t) => {
   const origin = await httpOrigin(t, (_req, res) => res.end('should not happen'));
-  const proxy = await startProxy(t, origin.port);
+  const rejected: number[] = [];
+  const proxy = await startProxy(t, origin.port, { hooks: { onBadRequest: (status) => rejected.push(status) } });
   const cases: [string, RegExp][] = [
     ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n/],
     ['GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n folded\r\n\r\n', /^HTTP\/1\.1 400 /],
@@ -37,6 +38,7 @@ t.test('malformed requests get 400 and a closed connection; nothing reaches the 
     t.match(text, /content-length: 0\r\n/);
   }
   t.equal(origin.connections(), 0);
+  t.equal(rejected.length, cases.length, 'onBadRequest saw each');
 });
 
 t.test('oversized heads get 431', async (t) => {

@@ -376,3 +376,32 @@ t.test('hooks see start, response status and end', async (t) => {
   await waitFor(() => events.length === 3);
   t.same(events, ['start POST /x', 'head 201', 'end 201 ok true']);
 });
+
+t.test('interim responses reach HTTP/1.1 clients only', async (t) => {
+  const origin = await rawOrigin(t, (s) => {
+    void readHead(s).then(() =>
+      s.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+    );
+  });
+  const proxy = await startProxy(t, origin.port);
+  const c11 = await RawClient.open(t, proxy.port);
+  c11.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.match(await c11.until((s) => s.endsWith('ok')), /^HTTP\/1\.1 103 Early Hints\r\nlink: <\/a\.css>; rel=preload\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  const c10 = await RawClient.open(t, proxy.port);
+  c10.write('GET / HTTP/1.0\r\nHost: a\r\n\r\n');
+  t.match(await c10.untilClosed(), /^HTTP\/1\.0 200 OK\r\n/);
+});
+
+t.test('a response with both Transfer-Encoding and Content-Length: chunked wins, length dropped, not reused', async (t) => {
+  const origin = await rawOrigin(t, (s) => {
+    void readHead(s).then(() => s.write('HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'));
+  });
+  const proxy = await startProxy(t, origin.port);
+  const c = await RawClient.open(t, proxy.port);
+  c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  const text = await c.until((s) => s.endsWith('0\r\n\r\n'));
+  t.notMatch(text, /content-length/i);
+  t.match(text, /transfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n$/);
+  await waitFor(() => origin.sockets[0]!.readableEnded || origin.sockets[0]!.closed);
+  t.equal(proxy.pool.stats().idle, 0);
+});

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { HeadResult } from '../../../../src/http/h1/head-parser.js';
-import type { Http1Head, RequestHead, ResponseHead } from '../../../../src/http/h1/head.js';
+import type { Http1Head, RequestHead } from '../../../../src/http/h1/head.js';
 import { RequestParser, ResponseParser } from '../../../../src/http/h1/parse-head.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -33,8 +33,13 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-export async function httpOrigin(t: Test, listener: http.RequestListener): Promise<Origin> {
-  const server = http.createServer({ keepAliveTimeout: 10_000 }, listener);
+export async function httpOrigin(
+  t: Test,
+  listener: (req: http.IncomingMessage, res: http.ServerResponse) => unknown,
+): Promise<Origin> {
+  const server = http.createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+    void Promise.resolve(listener(req, res)).catch((err: unknown) => res.destroy(err as Error));
+  });
   const sockets: net.Socket[] = [];
   track(t, server, sockets);
   const port = await listen(server);
