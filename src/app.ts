@@ -17,6 +17,8 @@ import type { LogLevelControl } from './log/root-logger.js';
 import { createMetrics, inboundAcceptLabels, type Metrics } from './metrics/index.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { createInboundHandler } from './inbound/accept.js';
+import { createPortPolicies } from './inbound/policy/index.js';
+import { controlPlaneClients } from './discovery/clients.js';
 import { createOutboundHandler } from './outbound/accept.js';
 import { boundAddr, linuxOrigDst, listenTcp, type OrigDstSource, type SocketAddr } from './transport/index.js';
 import { BUILD_INFO } from './version.js';
@@ -44,6 +46,11 @@ export interface ProxyEdges {
    * undefined to keep the default for that service. Today only the identity service is dialled.
    */
   readonly controlPlaneChannel?: (service: ControlPlaneService) => ChannelSetup | undefined;
+  /**
+   * false: no destination or policy discovery at all (every inbound port keeps the default
+   * policy, every outbound target is forwarded to its original destination). Default true.
+   */
+  readonly discovery?: boolean;
 }
 
 export type ControlPlaneService = 'identity' | 'destination' | 'policy';
@@ -123,6 +130,11 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     },
   });
 
+  // The control plane: policy and destination watches over mTLS (plaintext on loopback), unless
+  // the embedder turned discovery off (then every port has the default policy).
+  const controlPlane = edges.discovery === false ? undefined : controlPlaneClients(config, identity, { clock, logger: log.child('control') });
+  const policies = createPortPolicies({ inbound: config.inbound, client: controlPlane?.inboundPolicy, log: log.child('inbound::policy') });
+
   const inboundAddr = boundAddr(inboundListener);
   const inbound = createInboundHandler({
     config,
@@ -132,6 +144,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     tracker,
     log: log.child('inbound'),
     credentials: () => identity.current(),
+    policies,
   });
   const outbound = createOutboundHandler({
     config,
@@ -185,6 +198,8 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
       log.warn(`Graceful shutdown did not complete in ${config.shutdownGracePeriodMs}ms, terminating now`);
       tracker.destroyAll();
     }
+    policies.close();
+    controlPlane?.close();
     identity.close();
     await Promise.race([adminClosed, clock.sleep(1000)]);
     log.info('shutdown complete');

@@ -294,7 +294,7 @@ export interface Config {
   readonly identity: IdentityConfig;
   readonly admin: AdminConfig;
   readonly logging: LoggingConfig;
-  /** OpenTelemetry collector; parsed and validated only (span export is not implemented). */
+  /** OpenTelemetry collector; parsed and validated only; this proxy exports no spans. */
   readonly traceCollector: ControlPlaneClient | undefined;
   readonly runtime: RuntimeConfig;
   /** Max drain time after SIGTERM/SIGINT/`/shutdown`. */

@@ -11,8 +11,10 @@ import { inboundAcceptLabels, inboundConnectLabels } from '../metrics/index.js';
 import { abortSocket, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { forwardToApp } from './tcp-forward.js';
 import { acceptTls } from './tls-accept.js';
-import { TcpAuthzMetrics, clientTlsOf, defaultPortPolicies } from './tcp-authz.js';
-import type { CompiledServerPolicy, Meta } from '../policy/inbound/index.js';
+import { TcpAuthzMetrics, clientTlsOf } from './tcp-authz.js';
+import type { Meta } from '../policy/inbound/index.js';
+import type { PortPolicy } from './context.js';
+import { TcpTerminateMetrics, enforceTcpAuthorization, type WatchedPortPolicies } from './policy/index.js';
 import type { Credentials } from '../identity/types.js';
 
 export interface InboundDeps {
@@ -25,6 +27,8 @@ export interface InboundDeps {
   readonly log: Logger;
   /** Our current certificate (the gate guarantees one exists before any connection is handled). */
   readonly credentials: () => Credentials | undefined;
+  /** Each port's server policy: discovered, or the default until the controller answers. */
+  readonly policies: WatchedPortPolicies;
 }
 
 const TARGET_CACHE_LIMIT = 10_000;
@@ -38,9 +42,9 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
   const connectHandle = deps.metrics.tcp.bind(inboundConnectLabels());
   // Bound once per (target, TLS state): label rendering stays off the per-connection path.
   const acceptHandles = new BoundedCache<string, TcpLabelsHandle>(TARGET_CACHE_LIMIT);
-  const portPolicy = defaultPortPolicies(inbound);
   const authzMetrics = new TcpAuthzMetrics(deps.metrics);
-  const acceptHandle = (target: SocketAddr, tls: TlsAccept, server: Meta = portPolicy(target.port).policy.meta): TcpLabelsHandle =>
+  const terminateMetrics = new TcpTerminateMetrics(deps.metrics);
+  const acceptHandle = (target: SocketAddr, tls: TlsAccept, server: Meta = deps.policies.get(target.port).current().policy.meta): TcpLabelsHandle =>
     acceptHandles.get(`${formatAddr(target)}|${tlsKey(tls)}|${server.kind}/${server.name}`, () =>
       deps.metrics.tcp.bind(inboundAcceptLabels({ ip: target.host, port: target.port }, tls, server)),
     );
@@ -72,8 +76,10 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
       socket.destroy();
       return;
     }
-    const policy = portPolicy(target.port);
-    if (policy.policy.protocol.kind === 'opaque') {
+    const policy = deps.policies.get(target.port);
+    // Held from accept to close: the port's watch stays alive while this connection uses it.
+    socket.once('close', policy.hold());
+    if (policy.current().policy.protocol.kind === 'opaque') {
       // Opaque servers (opaque ports, `deny`) skip detection entirely: bytes go as they come.
       authorizeAndForward(socket, socket, target, policy, PORT_SKIPPED);
       return;
@@ -82,10 +88,14 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
   };
 
   /** TCP authorization, then forwarding of `stream` (the socket, or the TLS session on it). */
-  function authorizeAndForward(raw: net.Socket, stream: net.Socket, target: SocketAddr, policy: CompiledServerPolicy, tls: TlsAccept): void {
-    const server = policy.policy.meta;
+  function authorizeAndForward(raw: net.Socket, stream: net.Socket, target: SocketAddr, policy: PortPolicy, tls: TlsAccept): void {
+    // The policy as it is now, after detection: an update may have landed meanwhile.
+    const compiled = policy.current();
+    const server = compiled.policy.meta;
     acceptHandle(target, tls, server).track(raw);
-    const verdict = policy.authorizeTcp({ clientIp: raw.remoteAddress ?? '', tls: clientTlsOf(tls) });
+    const clientIp = raw.remoteAddress ?? '';
+    const clientTls = clientTlsOf(tls);
+    const verdict = compiled.authorizeTcp({ clientIp, tls: clientTls });
     if (!verdict.allowed) {
       authzMetrics.denied(target, server, tls);
       log.info('Connection denied', { server: `${server.kind}/${server.name}`, client: raw.remoteAddress, target: formatAddr(target) });
@@ -94,10 +104,15 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     }
     authzMetrics.allowed(target, server, verdict.authz.meta, tls);
     if (verdict.audit) log.info('Connection allowed', { server: `${server.kind}/${server.name}`, client: raw.remoteAddress });
+    // Policy changes re-authorize the open connection; one that is no longer allowed is reset.
+    enforceTcpAuthorization({ socket: raw, clientIp, tls: clientTls }, policy, {
+      log,
+      onTerminate: (now) => terminateMetrics.terminated(target, now.policy.meta, tls),
+    });
     void forwardToApp(stream, target, forwardDeps);
   }
 
-  async function detectAndForward(socket: net.Socket, target: SocketAddr, policy: CompiledServerPolicy): Promise<void> {
+  async function detectAndForward(socket: net.Socket, target: SocketAddr, policy: PortPolicy): Promise<void> {
     const creds = deps.credentials();
     if (creds === undefined) {
       socket.destroy();

@@ -48,6 +48,7 @@ export const PROTO_FILES: readonly string[] = [
   'destination.proto',
   'inbound.proto',
   'outbound.proto',
+  'transport-header.proto',
 ];
 
 export function protoType(fullName: string): protobuf.Type {

@@ -126,6 +126,8 @@ t.test('a connect failure closes that connection only, after the failfast timeou
   identity.install(creds);
   await proxy.ready();
   const inbound = net.connect(proxy.inboundAddr.port, '127.0.0.1');
+  // Bytes first: inbound detects TLS before it dials the app.
+  inbound.on('connect', () => inbound.write('hello'));
   t.equal(await closeReason(inbound), 'reset', 'inbound: app refused ⇒ client reset');
   const started = Date.now();
   const outbound = net.connect(proxy.outboundAddrs[0]!.port, '127.0.0.1');

@@ -6,6 +6,7 @@ import { messageOf } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { abortSocket, forwardDuplex } from '../../transport/duplex-forward.js';
 import { ChunkedDecoder, LengthDecoder, type BodyDecoder } from './body.js';
+import { BufferedInput } from './client-input.js';
 import { BODY_CHUNKED, BODY_NONE, requestBodyKind } from './framing.js';
 import type {
   Http1Handler,
@@ -52,7 +53,7 @@ const S_TUNNEL = 4;
 const S_CLOSING = 5;
 const S_CLOSED = 6;
 
-class Http1ServerConnection implements ExchangeHost, Http1Session {
+class Http1ServerConnection extends BufferedInput implements ExchangeHost, Http1Session {
   requestCount = 0;
   private state = S_HEAD;
   private readonly parser: RequestParser;
@@ -63,8 +64,6 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
   private readonly clock: Clock;
   private readonly lingerMs: number;
   private exchange: UpstreamExchange | undefined;
-  /** Bytes read from the client and not yet processed. */
-  private stash: Buffer | undefined;
   private req: RequestHead | undefined;
   private reqOpen = false;
   /** The status sent for the current request, 0 before. */
@@ -73,17 +72,15 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
   private readonly drainLength = new LengthDecoder();
   private readonly drainChunked = new ChunkedDecoder();
   private drainBody: BodyDecoder | undefined;
-  private clientEnded = false;
-  private pumping = false;
-  private repump = false;
   private cancelLinger: (() => void) | undefined;
 
   constructor(
-    readonly client: net.Socket,
+    client: net.Socket,
     private readonly handler: Http1Handler,
     opts: ServeHttp1Options,
     private readonly resolve: () => void,
   ) {
+    super(client);
     this.limits = {
       ...(opts.maxHeadBytes !== undefined && { maxHeadBytes: opts.maxHeadBytes }),
       ...(opts.maxHeaders !== undefined && { maxHeaders: opts.maxHeaders }),
@@ -118,17 +115,6 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
 
   // --- client socket events (bound once per connection) ---
 
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.state >= S_CLOSING) return;
-    this.stashRest(chunk, 0);
-    this.pump();
-  };
-
-  private readonly onEnd = (): void => {
-    this.clientEnded = true;
-    if (this.state < S_TUNNEL) this.pump();
-  };
-
   private readonly onError = (err: Error): void => {
     if (this.log.enabled('debug')) this.log.debug('HTTP/1 client connection error', { error: messageOf(err) });
   };
@@ -149,13 +135,7 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
 
   // --- input processing ---
 
-  private stashRest(buf: Buffer, off: number): void {
-    if (off >= buf.length) return;
-    const rest = off === 0 ? buf : buf.subarray(off);
-    this.stash = this.stash === undefined ? rest : Buffer.concat([this.stash, rest]);
-  }
-
-  private accepting(): boolean {
+  protected accepting(): boolean {
     switch (this.state) {
       case S_HEAD:
         // Pipelined requests wait while responses are not being read.
@@ -169,27 +149,7 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
     }
   }
 
-  /** Processes stashed input for as long as the state accepts it; re-entrant calls just loop again. */
-  private pump(): void {
-    if (this.pumping) {
-      this.repump = true;
-      return;
-    }
-    this.pumping = true;
-    do {
-      this.repump = false;
-      while (this.stash !== undefined && this.accepting()) {
-        const s = this.stash;
-        this.stash = undefined;
-        this.input(s);
-      }
-    } while (this.repump);
-    this.pumping = false;
-    this.updateReading();
-    if (this.clientEnded && this.stash === undefined) this.clientFinished();
-  }
-
-  private input(buf: Buffer): void {
+  protected input(buf: Buffer): void {
     switch (this.state) {
       case S_HEAD: {
         const r = this.parser.feed(buf, 0);
@@ -219,8 +179,7 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
     }
   }
 
-  /** The client sent FIN and everything it sent has been looked at. */
-  private clientFinished(): void {
+  protected inputFinished(): void {
     switch (this.state) {
       case S_HEAD:
       case S_DRAIN:
@@ -238,27 +197,21 @@ class Http1ServerConnection implements ExchangeHost, Http1Session {
     }
   }
 
-  updateReading(): void {
-    let want: boolean;
+  protected ignoringInput(): boolean {
+    return this.state >= S_TUNNEL;
+  }
+
+  protected wantsRead(): boolean {
     switch (this.state) {
       case S_HEAD:
-        want = this.stash === undefined && !this.client.writableNeedDrain;
-        break;
+        return this.stash === undefined && !this.client.writableNeedDrain;
       case S_DRAIN:
       case S_CLOSING:
-        want = true;
-        break;
+        return true;
       case S_EXCHANGE:
-        want = this.exchange!.wantsBody();
-        break;
+        return this.exchange!.wantsBody();
       default:
-        want = false;
-    }
-    const c = this.client;
-    if (want) {
-      if (c.readableFlowing !== true) c.resume();
-    } else if (c.readableFlowing === true) {
-      c.pause();
+        return false;
     }
   }
 

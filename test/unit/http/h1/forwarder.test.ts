@@ -405,3 +405,19 @@ t.test('a response with both Transfer-Encoding and Content-Length: chunked wins,
   await waitFor(() => origin.sockets[0]!.readableEnded || origin.sockets[0]!.closed);
   t.equal(proxy.pool.stats().idle, 0);
 });
+
+t.test('HTTP/1.1 requests without Host get one-off upstream connections', async (t) => {
+  const origin = await httpOrigin(t, (_req, res) => res.end('x'));
+  const counts: number[] = [];
+  const proxy = await startProxy(t, origin.port, { decide: () => undefined, hooks: { onRequestStart: (_req, session) => counts.push(session.requestCount) } });
+  const c = await RawClient.open(t, proxy.port);
+  c.write('GET / HTTP/1.1\r\n\r\n');
+  await c.until((s) => s.endsWith('x'));
+  c.write('GET / HTTP/1.1\r\nHost: \r\n\r\n');
+  await c.until((s) => s.split('HTTP/1.1 200').length === 3);
+  c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await c.until((s) => s.split('HTTP/1.1 200').length === 4);
+  t.equal(origin.connections(), 3, 'no Host and empty Host are never pooled');
+  t.equal(proxy.pool.stats().idle, 1, 'the Host-bearing request left its connection in the pool');
+  t.same(counts, [1, 2, 3]);
+});

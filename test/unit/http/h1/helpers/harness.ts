@@ -37,7 +37,7 @@ export async function httpOrigin(
   t: Test,
   listener: (req: http.IncomingMessage, res: http.ServerResponse) => unknown,
 ): Promise<Origin> {
-  const server = http.createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+  const server = http.createServer({ keepAliveTimeout: 10_000, requireHostHeader: false }, (req, res) => {
     void Promise.resolve(listener(req, res)).catch((err: unknown) => res.destroy(err as Error));
   });
   const sockets: net.Socket[] = [];

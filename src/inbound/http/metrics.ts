@@ -1,0 +1,299 @@
+// Inbound HTTP legacy metrics: request_total / response_latency_ms / response_total per (target, TLS,
+// server, route, authz), and the authorization counters; every series is bound once and cached.
+import { BoundedCache } from '../../core/bounded-cache.js';
+import {
+  LegacyCounterFamily,
+  LegacyHistogramFamily,
+  authzLabels,
+  renderLabels,
+  routeLabels,
+  serverLabels,
+  targetAddrLabels,
+  tlsAcceptLabels,
+  type LegacyCounter,
+  type LegacyHistogram,
+  type Metrics,
+  type TlsAccept,
+} from '../../metrics/index.js';
+import type { Authorization, GrpcRoute, HttpRoute, Meta, ServerPolicy } from '../../policy/inbound/index.js';
+import { formatAddr, type SocketAddr } from '../../transport/index.js';
+
+/** The three per-endpoint HTTP families both directions share (one set per metrics bundle). */
+export interface HttpEndpointFamilies {
+  readonly requestTotal: LegacyCounterFamily;
+  readonly responseLatencyMs: LegacyHistogramFamily;
+  readonly responseTotal: LegacyCounterFamily;
+}
+
+const endpointFamilies = new WeakMap<Metrics, HttpEndpointFamilies>();
+
+/**
+ * `request_total`, `response_latency_ms` and `response_total`, created and registered on first
+ * use (ahead of the TCP families, in the Rust proxy's order). The outbound side must use these
+ * same objects: a family name may appear only once in a scrape.
+ */
+export function httpEndpointFamilies(metrics: Metrics): HttpEndpointFamilies {
+  let f = endpointFamilies.get(metrics);
+  if (f !== undefined) return f;
+  const retainIdleMs = metrics.retainIdleMs;
+  f = {
+    requestTotal: new LegacyCounterFamily({ name: 'request_total', help: 'Total count of HTTP requests.', retainIdleMs }),
+    responseLatencyMs: new LegacyHistogramFamily({
+      name: 'response_latency_ms',
+      help: "Elapsed times between a request's headers being received and its response stream completing",
+      retainIdleMs,
+    }),
+    responseTotal: new LegacyCounterFamily({ name: 'response_total', help: 'Total count of HTTP responses.', retainIdleMs }),
+  };
+  for (const family of [f.requestTotal, f.responseLatencyMs, f.responseTotal]) {
+    metrics.legacy.register(family, { before: metrics.tcp });
+  }
+  endpointFamilies.set(metrics, f);
+  return f;
+}
+
+/** gRPC codes counted as failures: DataLoss, DeadlineExceeded, Internal, PermissionDenied, Unavailable, Unknown. */
+const FAILING_GRPC = new Set([15, 4, 13, 7, 14, 2]);
+
+export function isGrpcFailure(code: number): boolean {
+  return FAILING_GRPC.has(code);
+}
+
+/** Rendered once per label set: each series object is reused for every later request. */
+export class RouteMetrics {
+  /** `request_total`. */
+  readonly requests: LegacyCounter;
+  /** `inbound_http_authz_allow_total`. */
+  readonly allowed: LegacyCounter;
+  private readonly latencies = new Map<number, LegacyHistogram>();
+  private readonly responses = new Map<number, LegacyCounter>();
+  private readonly errors = new Map<string, LegacyCounter>();
+
+  constructor(
+    private readonly families: HttpEndpointFamilies,
+    /** `direction,[authority],target_*,tls…,srv_*,route_*,authz_*`. */
+    private readonly labels: string,
+    allowed: LegacyCounter,
+  ) {
+    this.requests = families.requestTotal.get(labels);
+    this.allowed = allowed;
+  }
+
+  /** Time from the request head to the response head, by status. */
+  observeLatency(status: number, ms: number): void {
+    let h = this.latencies.get(status);
+    if (h === undefined) {
+      h = this.families.responseLatencyMs.get(`${this.labels},status_code="${status}"`);
+      this.latencies.set(status, h);
+    }
+    h.observe(ms);
+  }
+
+  /**
+   * One finished response. `grpcStatus` is the gRPC code for gRPC requests (-1 otherwise);
+   * `error` a stream error (`h2(REASON)`, `unclassified`) that ended the response early.
+   */
+  countResponse(status: number, grpcStatus: number, error?: string): void {
+    if (error !== undefined) return this.countError(status, error);
+    const key = status * 0x10001 + grpcStatus + 1;
+    let c = this.responses.get(key);
+    if (c === undefined) {
+      const cls =
+        grpcStatus >= 0
+          ? `classification="${isGrpcFailure(grpcStatus) ? 'failure' : 'success'}",grpc_status="${grpcStatus}",error=""`
+          : `classification="${status >= 500 && status <= 599 ? 'failure' : 'success'}",grpc_status="",error=""`;
+      c = this.families.responseTotal.get(`${this.labels},status_code="${status}",${cls}`);
+      this.responses.set(key, c);
+    }
+    c.inc();
+  }
+
+  private countError(status: number, error: string): void {
+    const key = `${status}|${error}`;
+    let c = this.errors.get(key);
+    if (c === undefined) {
+      const code = status > 0 ? `,status_code="${status}"` : '';
+      c = this.families.responseTotal.get(`${this.labels}${code},classification="failure",grpc_status="",error="${error}"`);
+      this.errors.set(key, c);
+    }
+    c.inc();
+  }
+}
+
+interface RouteEntry {
+  denied: LegacyCounter | undefined;
+  readonly byAuthz: WeakMap<Authorization, RouteMetrics>;
+  /** Only with INBOUND_METRICS_AUTHORITY_LABELS=unsafe. */
+  readonly byAuthority: WeakMap<Authorization, BoundedCache<string, RouteMetrics>>;
+}
+
+interface ServerEntry {
+  notFound: LegacyCounter | undefined;
+  readonly routes: WeakMap<HttpRoute | GrpcRoute, RouteEntry>;
+  readonly rateLimited: Map<string, LegacyCounter>;
+}
+
+const AUTHORITY_CACHE_LIMIT = 1000;
+
+/** The series of one (target, client TLS) pair. Keyed by policy objects, so no per-request strings. */
+export class EndpointMetrics {
+  private readonly servers = new WeakMap<ServerPolicy, ServerEntry>();
+  private readonly target: string;
+  private readonly tls: string;
+  private readonly port: number;
+
+  constructor(
+    private readonly owner: InboundHttpMetrics,
+    target: SocketAddr,
+    tls: TlsAccept,
+  ) {
+    this.target = renderLabels(targetAddrLabels({ ip: target.host, port: target.port }));
+    this.tls = renderLabels(tlsAcceptLabels(tls));
+    this.port = target.port;
+  }
+
+  /** The series for an authorized request on `route` (and, when enabled, its authority). */
+  route(server: ServerPolicy, route: HttpRoute | GrpcRoute, authz: Authorization, authority?: string): RouteMetrics {
+    const re = this.routeEntry(server, route);
+    if (authority !== undefined && this.owner.authorityLabels) {
+      let byName = re.byAuthority.get(authz);
+      if (byName === undefined) {
+        byName = new BoundedCache(AUTHORITY_CACHE_LIMIT);
+        re.byAuthority.set(authz, byName);
+      }
+      return byName.get(authority, () => this.makeRoute(server.meta, route.meta, authz.meta, authority));
+    }
+    let rm = re.byAuthz.get(authz);
+    if (rm === undefined) {
+      rm = this.makeRoute(server.meta, route.meta, authz.meta, undefined);
+      re.byAuthz.set(authz, rm);
+    }
+    return rm;
+  }
+
+  denied(server: ServerPolicy, route: HttpRoute | GrpcRoute): void {
+    const re = this.routeEntry(server, route);
+    re.denied ??= this.owner.families.deny.get(
+      `${this.target},${this.srv(server.meta)},${renderLabels(routeLabels(route.meta))},${this.tls}`,
+    );
+    re.denied.inc();
+  }
+
+  routeNotFound(server: ServerPolicy): void {
+    const se = this.serverEntry(server);
+    se.notFound ??= this.owner.families.notFound.get(`${this.target},${this.srv(server.meta)},${this.tls}`);
+    se.notFound.inc();
+  }
+
+  /** `inbound_http_local_ratelimit_total`; `limit` is the RateLimitPolicy when it is named. */
+  rateLimited(server: ServerPolicy, limit: Meta | undefined, scope: string): void {
+    const se = this.serverEntry(server);
+    const key = scope;
+    let c = se.rateLimited.get(key);
+    if (c === undefined) {
+      const rl =
+        limit === undefined
+          ? `ratelimit_scope="${scope}"`
+          : renderLabels({ ratelimit_group: limit.group, ratelimit_kind: limit.kind, ratelimit_name: limit.name, ratelimit_scope: scope });
+      c = this.owner.families.rateLimit.get(`${this.target},${this.srv(server.meta)},${rl},${this.tls}`);
+      se.rateLimited.set(key, c);
+    }
+    c.inc();
+  }
+
+  private makeRoute(server: Meta, route: Meta, authz: Meta, authority: string | undefined): RouteMetrics {
+    const srv = this.srv(server);
+    const rt = renderLabels(routeLabels(route));
+    const az = renderLabels(authzLabels(authz));
+    const auth = authority === undefined ? '' : `${renderLabels({ authority })},`;
+    const labels = `direction="inbound",${auth}${this.target},${this.tls},${srv},${rt},${az}`;
+    const allowed = this.owner.families.allow.get(`${this.target},${srv},${rt},${az},${this.tls}`);
+    return new RouteMetrics(this.owner.families.endpoint, labels, allowed);
+  }
+
+  private srv(server: Meta): string {
+    return renderLabels(serverLabels(server, this.port));
+  }
+
+  private serverEntry(server: ServerPolicy): ServerEntry {
+    let se = this.servers.get(server);
+    if (se === undefined) {
+      se = { notFound: undefined, routes: new WeakMap(), rateLimited: new Map() };
+      this.servers.set(server, se);
+    }
+    return se;
+  }
+
+  private routeEntry(server: ServerPolicy, route: HttpRoute | GrpcRoute): RouteEntry {
+    const se = this.serverEntry(server);
+    let re = se.routes.get(route);
+    if (re === undefined) {
+      re = { denied: undefined, byAuthz: new WeakMap(), byAuthority: new WeakMap() };
+      se.routes.set(route, re);
+    }
+    return re;
+  }
+}
+
+interface InboundHttpFamilies {
+  readonly endpoint: HttpEndpointFamilies;
+  readonly allow: LegacyCounterFamily;
+  readonly deny: LegacyCounterFamily;
+  readonly notFound: LegacyCounterFamily;
+  readonly rateLimit: LegacyCounterFamily;
+}
+
+const ENDPOINT_CACHE_LIMIT = 10_000;
+
+export interface InboundHttpMetricsOptions {
+  /** LINKERD2_PROXY_INBOUND_METRICS_AUTHORITY_LABELS=unsafe: add `authority` to the endpoint families. */
+  readonly authorityLabels?: boolean;
+}
+
+/** Made once per runtime; connections ask for their EndpointMetrics once. */
+export class InboundHttpMetrics {
+  readonly families: InboundHttpFamilies;
+  readonly authorityLabels: boolean;
+  private readonly endpoints = new BoundedCache<string, EndpointMetrics>(ENDPOINT_CACHE_LIMIT);
+
+  constructor(metrics: Metrics, opts: InboundHttpMetricsOptions = {}) {
+    this.authorityLabels = opts.authorityLabels ?? false;
+    const retainIdleMs = metrics.retainIdleMs;
+    const counter = (name: string, help: string): LegacyCounterFamily => {
+      const f = new LegacyCounterFamily({ name, help, retainIdleMs });
+      metrics.legacy.register(f);
+      return f;
+    };
+    const endpoint = httpEndpointFamilies(metrics);
+    this.families = {
+      endpoint,
+      allow: counter('inbound_http_authz_allow_total', 'The total number of inbound HTTP requests that were authorized'),
+      deny: counter(
+        'inbound_http_authz_deny_total',
+        'The total number of inbound HTTP requests that could not be processed due to a proxy error.',
+      ),
+      notFound: counter(
+        'inbound_http_route_not_found_total',
+        'The total number of inbound HTTP requests that could not be associated with a route',
+      ),
+      rateLimit: counter('inbound_http_local_ratelimit_total', 'The total number of inbound HTTP requests that were rate-limited'),
+    };
+  }
+
+  endpoint(target: SocketAddr, tls: TlsAccept): EndpointMetrics {
+    return this.endpoints.get(`${formatAddr(target)}|${tlsKey(tls)}`, () => new EndpointMetrics(this, target, tls));
+  }
+}
+
+function tlsKey(tls: TlsAccept): string {
+  switch (tls.kind) {
+    case 'established':
+      return `tls:${tls.clientId ?? ''}`;
+    case 'passthru':
+      return `sni:${tls.sni}`;
+    case 'none':
+      return tls.reason;
+    case 'disabled':
+      return 'disabled';
+  }
+}

@@ -1,0 +1,127 @@
+// Legacy per-endpoint HTTP families (request_total, response_latency_ms, response_total) and the
+// outbound series bound once per endpoint and status (spec §8.2).
+import type { DestinationEndpoint } from '../../discovery/destination-types.js';
+import {
+  LegacyCounterFamily,
+  LegacyHistogramFamily,
+  joinLabels,
+  prefixLabels,
+  renderLabels,
+  targetAddrLabels,
+  tlsConnectLabels,
+  type LabelSet,
+  type LegacyCounter,
+  type LegacyHistogram,
+  type Metrics,
+  type TlsConnect,
+} from '../../metrics/index.js';
+
+/**
+ * The three families both directions share. There must be one set per Metrics bundle (a second
+ * `request_total` family would print a second HELP block), so this is the only place they are
+ * created; the inbound HTTP stage should bind its series through `httpFamilies` too.
+ */
+export interface HttpFamilies {
+  readonly requestTotal: LegacyCounterFamily;
+  readonly responseLatencyMs: LegacyHistogramFamily;
+  readonly responseTotal: LegacyCounterFamily;
+}
+
+const families = new WeakMap<Metrics, HttpFamilies>();
+
+export function httpFamilies(metrics: Metrics): HttpFamilies {
+  let f = families.get(metrics);
+  if (f === undefined) {
+    const retainIdleMs = metrics.retainIdleMs;
+    f = {
+      requestTotal: new LegacyCounterFamily({ name: 'request_total', help: 'Total count of HTTP requests.', retainIdleMs }),
+      responseLatencyMs: new LegacyHistogramFamily({
+        name: 'response_latency_ms',
+        help: "Elapsed times between a request's headers being received and its response stream completing",
+        retainIdleMs,
+      }),
+      responseTotal: new LegacyCounterFamily({ name: 'response_total', help: 'Total count of HTTP responses.', retainIdleMs }),
+    };
+    // Registration order is exposition order, as the Rust report prints them.
+    metrics.legacy.register(f.requestTotal);
+    metrics.legacy.register(f.responseLatencyMs);
+    metrics.legacy.register(f.responseTotal);
+    families.set(metrics, f);
+  }
+  return f;
+}
+
+/**
+ * `direction="outbound",[authority],target_*,<tls-connect>,dst_*` — the Rust OutboundEndpointLabels.
+ * `authority` is the balanced backend's logical name; forward targets have none.
+ */
+export function outboundEndpointLabels(endpoint: DestinationEndpoint, tls: TlsConnect, authority: string | undefined): LabelSet {
+  return {
+    direction: 'outbound',
+    ...(authority === undefined ? {} : { authority }),
+    ...targetAddrLabels({ ip: endpoint.addr.host, port: endpoint.addr.port }),
+    ...tlsConnectLabels(tls),
+    ...prefixLabels('dst', endpoint.metricLabels),
+  };
+}
+
+const SUCCESS = 'classification="success",grpc_status="",error=""';
+const FAILURE = 'classification="failure",grpc_status="",error=""';
+const UNCLASSIFIED = 'classification="failure",grpc_status="",error="unclassified"';
+const TIMEOUT = 'classification="failure",grpc_status="",error="timeout"';
+
+/** The series of one response status of one endpoint, created when that status is first seen. */
+export class StatusSeries {
+  readonly latency: LegacyHistogram;
+  private success: LegacyCounter | undefined;
+  private failure: LegacyCounter | undefined;
+  private broken: LegacyCounter | undefined;
+
+  constructor(
+    private readonly f: HttpFamilies,
+    private readonly labels: string,
+  ) {
+    this.latency = f.responseLatencyMs.get(labels);
+  }
+
+  /** A complete response, classified as policy routes do: 5xx fails. */
+  classified(failed: boolean): void {
+    if (failed) (this.failure ??= this.f.responseTotal.get(joinLabels(this.labels, FAILURE))).inc();
+    else (this.success ??= this.f.responseTotal.get(joinLabels(this.labels, SUCCESS))).inc();
+  }
+
+  /** The response body broke after its head (the Rust classifier's non-h2 `unclassified`). */
+  bodyFailed(): void {
+    (this.broken ??= this.f.responseTotal.get(joinLabels(this.labels, UNCLASSIFIED))).inc();
+  }
+}
+
+/** Every series of one endpoint under one authority; statuses are bound lazily and kept. */
+export class EndpointHttpMetrics {
+  readonly requests: LegacyCounter;
+  private readonly labels: string;
+  private readonly statuses = new Map<number, StatusSeries>();
+  private timeouts: LegacyCounter | undefined;
+
+  constructor(
+    private readonly f: HttpFamilies,
+    labels: LabelSet,
+  ) {
+    this.labels = renderLabels(labels);
+    this.requests = f.requestTotal.get(this.labels);
+  }
+
+  status(code: number): StatusSeries {
+    let s = this.statuses.get(code);
+    if (s === undefined) {
+      s = new StatusSeries(this.f, joinLabels(this.labels, `status_code="${code}"`));
+      this.statuses.set(code, s);
+    }
+    return s;
+  }
+
+  /** The route's response timeout fired: an error without status, as the Rust classifier reports it. */
+  timedOut(): void {
+    (this.timeouts ??= this.f.responseTotal.get(joinLabels(this.labels, TIMEOUT))).inc();
+  }
+}
