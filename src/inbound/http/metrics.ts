@@ -59,6 +59,24 @@ export function isGrpcFailure(code: number): boolean {
   return FAILING_GRPC.has(code);
 }
 
+/**
+ * Counts a gRPC response the way the Rust proxy classifies one: its `grpc-status` (headers, else
+ * trailers) decides; a response that never says is counted as `Unknown` but not as a failure.
+ */
+export function countGrpcResponse(rm: RouteMetrics, status: number, code: number | undefined): void {
+  if (code === undefined) rm.countGrpc(status, GRPC_UNKNOWN, false);
+  else rm.countGrpc(status, code, isGrpcFailure(code));
+}
+
+const GRPC_UNKNOWN = 2;
+
+/** A `grpc-status` header value as a code, or undefined. */
+export function parseGrpcStatus(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (s === undefined || !/^\d{1,5}$/.test(s)) return undefined;
+  return Number(s);
+}
+
 /** Rendered once per label set: each series object is reused for every later request. */
 export class RouteMetrics {
   /** `request_total`. */
@@ -89,26 +107,31 @@ export class RouteMetrics {
     h.observe(ms);
   }
 
-  /**
-   * One finished response. `grpcStatus` is the gRPC code for gRPC requests (-1 otherwise);
-   * `error` a stream error (`h2(REASON)`, `unclassified`) that ended the response early.
-   */
-  countResponse(status: number, grpcStatus: number, error?: string): void {
-    if (error !== undefined) return this.countError(status, error);
-    const key = status * 0x10001 + grpcStatus + 1;
+  /** A finished non-gRPC response: 5xx is a failure. */
+  countHttp(status: number): void {
+    let c = this.responses.get(status);
+    if (c === undefined) {
+      const cls = status >= 500 && status <= 599 ? 'failure' : 'success';
+      c = this.families.responseTotal.get(`${this.labels},status_code="${status}",classification="${cls}",grpc_status="",error=""`);
+      this.responses.set(status, c);
+    }
+    c.inc();
+  }
+
+  /** A finished gRPC response with its `grpc-status` (from headers or trailers). */
+  countGrpc(status: number, code: number, failure: boolean): void {
+    const key = -((status * 0x10000 + code) * 2 + (failure ? 1 : 0)) - 1;
     let c = this.responses.get(key);
     if (c === undefined) {
-      const cls =
-        grpcStatus >= 0
-          ? `classification="${isGrpcFailure(grpcStatus) ? 'failure' : 'success'}",grpc_status="${grpcStatus}",error=""`
-          : `classification="${status >= 500 && status <= 599 ? 'failure' : 'success'}",grpc_status="",error=""`;
-      c = this.families.responseTotal.get(`${this.labels},status_code="${status}",${cls}`);
+      const cls = failure ? 'failure' : 'success';
+      c = this.families.responseTotal.get(`${this.labels},status_code="${status}",classification="${cls}",grpc_status="${code}",error=""`);
       this.responses.set(key, c);
     }
     c.inc();
   }
 
-  private countError(status: number, error: string): void {
+  /** A response cut short by a stream error (`h2(REASON)`, `unclassified`); status 0 if none began. */
+  countError(status: number, error: string): void {
     const key = `${status}|${error}`;
     let c = this.errors.get(key);
     if (c === undefined) {

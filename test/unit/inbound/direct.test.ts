@@ -20,7 +20,7 @@ import { defaultPortPolicies } from '../../../src/inbound/tcp-authz.js';
 import { forwardToApp } from '../../../src/inbound/tcp-forward.js';
 import { TestPki } from '../../support/pki.js';
 import { TEST_SERVER_NAME, TEST_SPIFFE_ID, testCredentials, testProxyEnv } from '../../support/proxy-env.js';
-import { closeReason, echoServer } from '../../support/net.js';
+import { echoServer } from '../../support/net.js';
 
 const CLIENT_ID = 'web.ns1.serviceaccount.identity.linkerd.cluster.local';
 
@@ -158,13 +158,13 @@ async function tcp(t: Test, port: number): Promise<net.Socket> {
 }
 
 /** Our own mesh client: mTLS with the client certificate, offering the transport ALPN (unless told not to). */
-async function dialMtls(t: Test, port: number, alpn: readonly string[] | undefined = [TRANSPORT_HEADER_ALPN]): Promise<tls.TLSSocket> {
+async function dialMtls(t: Test, port: number, alpn: readonly string[] | null = [TRANSPORT_HEADER_ALPN]): Promise<tls.TLSSocket> {
   const raw = await tcp(t, port);
   const s = await connectMtls(raw, clientCreds, {
     serverName: TEST_SERVER_NAME,
     expectedServerId: TEST_SPIFFE_ID,
     timeoutMs: 5000,
-    ...(alpn !== undefined ? { alpn } : {}),
+    ...(alpn !== null ? { alpn } : {}),
   });
   s.on('error', () => undefined);
   t.teardown(() => s.destroy());
@@ -179,6 +179,19 @@ function readAll(s: net.Socket): Promise<Buffer> {
     const done = (): void => resolve(Buffer.concat(chunks));
     s.once('end', done);
     s.once('close', done);
+  });
+}
+
+/**
+ * How the peer ended `s`: 'reset' (ECONNRESET), 'end' (FIN or close_notify) or 'closed'. Our
+ * sockets are half-open, so a FIN alone never closes them: the first sign is enough.
+ */
+function closeReason(s: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNRESET' ? 'reset' : `error:${e.code ?? e.message}`));
+    s.on('end', () => resolve('end'));
+    s.on('close', () => resolve('closed'));
+    s.resume();
   });
 }
 
@@ -274,7 +287,7 @@ t.test('no client certificate ⇒ closed: direct connections must be mutually au
 
 t.test('mTLS without the transport ALPN ⇒ closed: transport header negotiation required', async (t) => {
   const d = await startDirect(t);
-  const s = await dialMtls(t, d.port, undefined);
+  const s = await dialMtls(t, d.port, null);
   t.notOk(s.alpnProtocol, 'nothing negotiated');
   const closed = closeReason(s);
   await closedWith(t, d, new RegExp(`^${DIRECT_NO_ALPN}$`));
