@@ -16,6 +16,7 @@ import {
 } from '../../http/h1/index.js';
 import type { Http1Pool } from '../../http/h1/index.js';
 import type { SyntheticResponse as PolicyResponse } from '../../policy/inbound/index.js';
+import { parseGrpcStatus } from './metrics.js';
 import { ORIG_PROTO_HEADER, origProtoValue, type H1BodyMode } from './orig-proto.js';
 import { appConnectFailure, appFailure } from './synthetic.js';
 
@@ -35,8 +36,11 @@ export interface H1ExchangeObserver {
   responseStarted(status: number): void;
   /** Failed before a response began: the caller answers with `resp`. */
   failed(resp: PolicyResponse): void;
-  /** The exchange is over; `error` when the response was cut short (the stream was reset). */
-  finished(status: number, error: string | undefined): void;
+  /**
+   * The exchange is over. `grpcStatus` from the response head; `error` when the response was cut
+   * short (the stream was reset).
+   */
+  finished(status: number, grpcStatus: number | undefined, error: string | undefined): void;
 }
 
 const NO_BODY = 0;
@@ -57,6 +61,7 @@ export class H1Exchange {
   private body: BodyDecoder | undefined;
   private bodyKind = NO_BODY;
   private status = 0;
+  private grpcStatus: number | undefined;
   private reqDone: boolean;
   private resDone = false;
   private started = false;
@@ -178,6 +183,7 @@ export class H1Exchange {
     }
     this.bodyKind = kind;
     this.status = res.status;
+    this.grpcStatus = parseGrpcStatus(res.header('grpc-status'));
     if (!res.keepAlive) this.reusable = false;
     const headers = toH2Headers(res);
     try {
@@ -248,7 +254,7 @@ export class H1Exchange {
     if (this.over || !this.resDone || !this.reqDone) return;
     this.over = true;
     this.releaseConn(this.reusable && !this.req.oneOff);
-    this.observer.finished(this.status, undefined);
+    this.observer.finished(this.status, this.grpcStatus, undefined);
   }
 
   // --- failures ---
@@ -306,7 +312,7 @@ export class H1Exchange {
     this.over = true;
     this.releaseConn(false);
     if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    this.observer.finished(this.status, error);
+    this.observer.finished(this.status, this.grpcStatus, error);
   }
 
   private readonly onStreamClose = (): void => {
@@ -314,7 +320,7 @@ export class H1Exchange {
     // The client reset the stream or the connection went away.
     this.over = true;
     this.releaseConn(false);
-    this.observer.finished(this.status, this.started ? `h2(${h2ReasonName(this.stream.rstCode)})` : undefined);
+    this.observer.finished(this.status, this.grpcStatus, this.started ? `h2(${h2ReasonName(this.stream.rstCode)})` : undefined);
   };
 
   private releaseConn(reusable: boolean): void {

@@ -4,20 +4,12 @@ import http2 from 'node:http2';
 import { messageOf } from '../../core/errors.js';
 import type { SyntheticResponse as PolicyResponse } from '../../policy/inbound/index.js';
 import type { OutgoingHeaders } from './header-edits.js';
-import { h2ReasonName } from './h1-exchange.js';
+import { h2ReasonName, type H1ExchangeObserver } from './h1-exchange.js';
 import { parseGrpcStatus } from './metrics.js';
 import { appConnectFailure, appFailure } from './synthetic.js';
 
-export interface H2ForwardObserver {
-  responseStarted(status: number): void;
-  /** Failed before a response began: the caller answers with `resp`. */
-  failed(resp: PolicyResponse): void;
-  /**
-   * Over. `grpcStatus` from the response headers or trailers; `error` when the response was cut
-   * short by a reset (`h2(REASON)`).
-   */
-  finished(status: number, grpcStatus: number | undefined, error: string | undefined): void;
-}
+/** Same contract as the downgraded exchange: `grpcStatus` here comes from headers or trailers. */
+export type H2ForwardObserver = H1ExchangeObserver;
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 const NO_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({});
