@@ -13,7 +13,8 @@ import { forwardToApp } from './tcp-forward.js';
 import { acceptTls } from './tls-accept.js';
 import { TcpAuthzMetrics, clientTlsOf } from './tcp-authz.js';
 import type { Meta } from '../policy/inbound/index.js';
-import type { PortPolicy } from './context.js';
+import type { InboundConnection, InboundRuntime, PortPolicy } from './context.js';
+import { serveDirect, type DirectProtocol } from './direct.js';
 import { TcpTerminateMetrics, enforceTcpAuthorization, type WatchedPortPolicies } from './policy/index.js';
 import type { Credentials } from '../identity/types.js';
 
@@ -48,6 +49,23 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     acceptHandles.get(`${formatAddr(target)}|${tlsKey(tls)}|${server.kind}/${server.name}`, () =>
       deps.metrics.tcp.bind(inboundAcceptLabels({ ip: target.host, port: target.port }, tls, server)),
     );
+  const rt: InboundRuntime = {
+    config: inbound,
+    inboundPort: deps.inboundPort,
+    metrics: deps.metrics,
+    log,
+    credentials: deps.credentials,
+    track: (s) => deps.tracker.add(s),
+  };
+  /** After a direct connection's header: serve what it says it carries. */
+  const forwardDirect = (conn: InboundConnection, protocol: DirectProtocol): void => {
+    if (protocol === 'opaque') {
+      void forwardToApp(conn.stream, conn.target, forwardDeps);
+      return;
+    }
+    log.info('Connection closed', { error: `direct ${protocol} sessions are not served yet`, client: conn.clientIp });
+    abortSocket(conn.socket);
+  };
   const forwardDeps = {
     config: inbound,
     inboundPort: deps.inboundPort,
@@ -67,13 +85,8 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
       return;
     }
     if (target.port === deps.inboundPort) {
-      // Direct connections (the opaque transport) must be mTLS with ALPN transport.l5d.io/v1.
-      acceptHandle(target, NO_TLS).track(socket);
-      log.info('Connection closed', {
-        error: 'direct connections must use mutual TLS with ALPN transport.l5d.io/v1',
-        client: socket.remoteAddress,
-      });
-      socket.destroy();
+      // Direct connections (opaque transport): mTLS with ALPN transport.l5d.io/v1, then a header.
+      void serveDirect(socket, target, rt, { policies: deps.policies, forward: forwardDirect, authzMetrics, terminateMetrics });
       return;
     }
     const policy = deps.policies.get(target.port);

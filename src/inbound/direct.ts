@@ -10,6 +10,7 @@ import { TRANSPORT_HEADER_ALPN, type TransportHeader } from '../transport/transp
 import type { InboundConnection, InboundRuntime, PortPolicies } from './context.js';
 import { directMetricsFor } from './direct/metrics.js';
 import { readTransportHeader } from './direct/read-header.js';
+import { enforceTcpAuthorization, type TcpTerminateMetrics } from './policy/index.js';
 import type { TcpAuthzMetrics } from './tcp-authz.js';
 import { InboundLoopError } from './tcp-forward.js';
 import { acceptTls } from './tls-accept.js';
@@ -32,8 +33,12 @@ export interface DirectDeps {
    * The TLS stream may already have seen the client's EOF if it came right behind the header.
    */
   forward(conn: InboundConnection, protocol: DirectProtocol, initial: Buffer): void;
-  /** Pass the accept path's instance so the authz families are registered once; else one per Metrics. */
+  /**
+   * Pass the accept path's instances so these legacy families are registered (and rendered)
+   * once; without them serveDirect makes its own, once per Metrics bundle.
+   */
   readonly authzMetrics?: TcpAuthzMetrics;
+  readonly terminateMetrics?: TcpTerminateMetrics;
   readonly clock?: Clock;
 }
 
@@ -50,15 +55,15 @@ export type DirectOutcome =
  * Terminates TLS for our SNI offering ALPN transport.l5d.io/v1, requires a client identity and
  * that ALPN, reads the header within the inbound detect timeout, then retargets the connection
  * to `<target IP>:<header port>` under that port's policy. Opaque streams are TCP-authorized
- * here (denied ⇒ reset); HTTP streams are authorized per request by the caller's stack.
+ * here (denied ⇒ reset) and re-authorized on every policy change for as long as they are open;
+ * HTTP streams are authorized per request by the caller's stack.
  * Resolves (never rejects) once the connection is handed to `deps.forward` or closed.
  */
 export async function serveDirect(socket: net.Socket, target: SocketAddr, rt: InboundRuntime, deps: DirectDeps): Promise<DirectOutcome> {
   const { log } = rt;
   const client = socket.remoteAddress;
   socket.on('error', noop);
-  let tlsSocket: tls.TLSSocket | undefined;
-  const refuse = (reason: string): DirectOutcome => {
+  const refuse = (reason: string, tlsSocket?: tls.TLSSocket): DirectOutcome => {
     log.info('Connection closed', { error: reason, client });
     tlsSocket?.destroy();
     socket.destroy();
@@ -86,22 +91,22 @@ export async function serveDirect(socket: net.Socket, target: SocketAddr, rt: In
     const seen = accepted.status.kind === 'passthru' ? `TLS for ${accepted.status.sni}` : 'no TLS';
     return refuse(`${DIRECT_NO_IDENTITY} (${seen})`);
   }
-  tlsSocket = accepted.tlsSocket;
+  const tlsSocket = accepted.tlsSocket;
   tlsSocket.on('error', noop);
   const clientId = accepted.clientId;
-  if (clientId === undefined) return refuse(DIRECT_NO_IDENTITY);
-  if (accepted.alpn !== TRANSPORT_HEADER_ALPN) return refuse(DIRECT_NO_ALPN);
+  if (clientId === undefined) return refuse(DIRECT_NO_IDENTITY, tlsSocket);
+  if (accepted.alpn !== TRANSPORT_HEADER_ALPN) return refuse(DIRECT_NO_ALPN, tlsSocket);
 
   const read = await readTransportHeader(tlsSocket, {
     timeoutMs: rt.config.detectTimeoutMs,
     ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
   });
-  if (read.kind === 'error') return refuse(read.reason);
+  if (read.kind === 'error') return refuse(read.reason, tlsSocket);
   const { header } = read;
   const metrics = directMetricsFor(rt.metrics);
   metrics.headerReceived(header, clientId);
-  if (header.name !== undefined) return refuse(gatewayRefusal(header, rt.config.gatewaySuffixes));
-  if (header.port === rt.inboundPort) return refuse(new InboundLoopError(rt.inboundPort).message);
+  if (header.name !== undefined) return refuse(gatewayRefusal(header, rt.config.gatewaySuffixes), tlsSocket);
+  if (header.port === rt.inboundPort) return refuse(new InboundLoopError(rt.inboundPort).message, tlsSocket);
 
   const newTarget = socketAddr(target.host, header.port);
   const policy = deps.policies.get(header.port);
@@ -121,7 +126,8 @@ export async function serveDirect(socket: net.Socket, target: SocketAddr, rt: In
   const protocol: DirectProtocol = header.sessionProtocol ?? 'opaque';
   if (protocol === 'opaque') {
     const authz = deps.authzMetrics ?? metrics.defaultAuthz();
-    const verdict = compiled.authorizeTcp({ clientIp: conn.clientIp, tls: { kind: 'terminated', clientId } });
+    const clientTls = { kind: 'terminated', clientId } as const;
+    const verdict = compiled.authorizeTcp({ clientIp: conn.clientIp, tls: clientTls });
     if (!verdict.allowed) {
       authz.denied(newTarget, server, status);
       log.info('Connection denied', { server: `${server.kind}/${server.name}`, client, client_id: clientId, target: formatAddr(newTarget) });
@@ -131,6 +137,12 @@ export async function serveDirect(socket: net.Socket, target: SocketAddr, rt: In
     }
     authz.allowed(newTarget, server, verdict.authz.meta, status);
     if (verdict.audit) log.info('Connection allowed', { server: `${server.kind}/${server.name}`, client, client_id: clientId });
+    // Held (by the subscription) until the socket closes; a policy that stops admitting it resets it.
+    const terminate = deps.terminateMetrics ?? metrics.defaultTerminate();
+    enforceTcpAuthorization({ socket, clientIp: conn.clientIp, tls: clientTls }, policy, {
+      log,
+      onTerminate: (now) => terminate.terminated(newTarget, now.policy.meta, status),
+    });
   }
   deps.forward(conn, protocol, read.rest);
   return { kind: 'forwarded', protocol, target: newTarget, header };

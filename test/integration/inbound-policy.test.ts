@@ -2,6 +2,7 @@
 // a Server with no authorizations refuses the VM's client, a MeshTLSAuthentication naming the
 // client's SPIFFE id lets it in (no restart), and removing it again cuts the open connection.
 import t from 'tap';
+import net from 'node:net';
 import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startProxy } from '../../src/app.js';
@@ -38,7 +39,8 @@ t.test('Server default deny, then MeshTLSAuthentication for the VM, then revoked
     new Promise<{ socket: tls.TLSSocket; echo: (s: string) => Promise<string> }>((resolve, reject) => {
       // From 127.0.0.2: servers always admit 127.0.0.1 (the localhost authorization), so the
       // policy under test must see another address.
-      const socket = tls.connect({ host: '127.0.0.1', localAddress: '127.0.0.2', port: proxy.inboundAddr.port, servername: TEST_SERVER_NAME, ca: ca.certPem, cert: vm.certPem, key: vm.keyPem, checkServerIdentity: () => undefined });
+      const tcp = net.connect({ host: '127.0.0.1', localAddress: '127.0.0.2', port: proxy.inboundAddr.port });
+      const socket = tls.connect({ socket: tcp, servername: TEST_SERVER_NAME, ca: ca.certPem, cert: vm.certPem, key: vm.keyPem, checkServerIdentity: () => undefined });
       socket.once('error', reject);
       socket.once('secureConnect', () =>
         resolve({

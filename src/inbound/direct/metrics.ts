@@ -6,6 +6,7 @@ import type { Metrics, TcpLabelsHandle, TlsAccept } from '../../metrics/index.js
 import { inboundAcceptLabels } from '../../metrics/index.js';
 import type { Meta } from '../../policy/inbound/index.js';
 import type { TransportHeader } from '../../transport/transport-header.js';
+import { TcpTerminateMetrics } from '../policy/index.js';
 import { TcpAuthzMetrics } from '../tcp-authz.js';
 
 export const TRANSPORT_HEADER_CONNECTIONS = 'inbound_tcp_transport_header_connections_total';
@@ -22,6 +23,7 @@ export class DirectMetrics {
   private readonly connections: Counter<HeaderLabel>;
   private readonly handles = new BoundedCache<string, TcpLabelsHandle>(HANDLE_CACHE_LIMIT);
   private ownAuthz: TcpAuthzMetrics | undefined;
+  private ownTerminate: TcpTerminateMetrics | undefined;
 
   constructor(private readonly metrics: Metrics) {
     const existing: unknown = metrics.registry.getSingleMetric(TRANSPORT_HEADER_CONNECTIONS);
@@ -53,6 +55,12 @@ export class DirectMetrics {
   defaultAuthz(): TcpAuthzMetrics {
     this.ownAuthz ??= new TcpAuthzMetrics(this.metrics);
     return this.ownAuthz;
+  }
+
+  /** Likewise for `inbound_tcp_authz_terminate_total`. */
+  defaultTerminate(): TcpTerminateMetrics {
+    this.ownTerminate ??= new TcpTerminateMetrics(this.metrics);
+    return this.ownTerminate;
   }
 
   /** Transport (tcp_*) labels of a direct connection once its header named the target. */

@@ -273,7 +273,7 @@ export interface InboundHttpMetricsOptions {
   readonly authorityLabels?: boolean;
 }
 
-/** Made once per runtime; connections ask for their EndpointMetrics once. */
+/** Made once per metrics bundle (see inboundHttpMetrics); connections ask for their EndpointMetrics once. */
 export class InboundHttpMetrics {
   readonly families: InboundHttpFamilies;
   readonly authorityLabels: boolean;
@@ -306,6 +306,18 @@ export class InboundHttpMetrics {
   endpoint(target: SocketAddr, tls: TlsAccept): EndpointMetrics {
     return this.endpoints.get(`${formatAddr(target)}|${tlsKey(tls)}`, () => new EndpointMetrics(this, target, tls));
   }
+}
+
+const perBundle = new WeakMap<Metrics, InboundHttpMetrics>();
+
+/** The bundle's InboundHttpMetrics (families may be registered only once per bundle). */
+export function inboundHttpMetrics(metrics: Metrics, opts: InboundHttpMetricsOptions = {}): InboundHttpMetrics {
+  let m = perBundle.get(metrics);
+  if (m === undefined) {
+    m = new InboundHttpMetrics(metrics, opts);
+    perBundle.set(metrics, m);
+  }
+  return m;
 }
 
 function tlsKey(tls: TlsAccept): string {

@@ -113,10 +113,10 @@ export class H2Endpoint {
         }
         resolve(session);
       });
-      session.on('error', (err) => {
+      session.on('error', (err: unknown) => {
         if (!settled) {
           settled = true;
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         } else if (opts.log.enabled('debug')) {
           opts.log.debug('HTTP/2 endpoint connection failed', { endpoint: endpoint.key, error: messageOf(err) });
         }

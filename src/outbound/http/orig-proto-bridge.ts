@@ -218,19 +218,15 @@ export class OrigProtoBridge extends Duplex {
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    const framing = this.framing;
+    if (framing === F_NONE) return;
     let more: boolean;
-    switch (this.framing) {
-      case F_NONE:
-        return;
-      case F_CHUNKED:
-        if (chunk.length === 0) return;
-        this.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'));
-        this.push(chunk);
-        more = this.push(CRLF);
-        break;
-      default:
-        more = this.push(chunk);
-    }
+    if (framing === F_CHUNKED) {
+      if (chunk.length === 0) return;
+      this.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'));
+      this.push(chunk);
+      more = this.push(CRLF);
+    } else more = this.push(chunk);
     if (!more) this.stream?.pause();
   };
 

@@ -13,8 +13,8 @@ import { createMetrics, type Metrics } from '../../../src/metrics/index.js';
 import { DENY_POLICY, compileServerPolicy, type CompiledServerPolicy } from '../../../src/policy/inbound/index.js';
 import { connectMtls } from '../../../src/tls/client.js';
 import { socketAddr } from '../../../src/transport/index.js';
-import { TRANSPORT_HEADER_ALPN, encodeTransportHeader, type TransportHeader } from '../../../src/transport/transport-header.js';
-import type { InboundConnection, InboundRuntime, PortPolicies } from '../../../src/inbound/context.js';
+import { TRANSPORT_HEADER_ALPN, encodeTransportHeader } from '../../../src/transport/transport-header.js';
+import type { InboundConnection, InboundRuntime, PortPolicies, PortPolicy } from '../../../src/inbound/context.js';
 import { DIRECT_NO_ALPN, DIRECT_NO_IDENTITY, serveDirect, type DirectOutcome, type DirectProtocol } from '../../../src/inbound/direct.js';
 import { defaultPortPolicies } from '../../../src/inbound/tcp-authz.js';
 import { forwardToApp } from '../../../src/inbound/tcp-forward.js';
@@ -79,6 +79,8 @@ interface Direct {
 interface DirectOptions {
   readonly env?: Record<string, string>;
   readonly policy?: (port: number) => CompiledServerPolicy;
+  /** The whole per-port policy (for tests that change it); wins over `policy`. */
+  readonly portPolicy?: PortPolicy;
   /** Replaces the default forward (opaque ⇒ forwardToApp; HTTP ⇒ left to the test). */
   readonly forward?: (f: Forwarded) => void;
 }
@@ -100,16 +102,18 @@ async function startDirect(t: Test, opts: DirectOptions = {}): Promise<Direct> {
   const policies: PortPolicies = {
     get(port) {
       policyPorts.push(port);
-      return { current: () => compiled(port), subscribe: () => () => undefined };
+      return opts.portPolicy ?? { current: () => compiled(port), subscribe: () => () => undefined };
     },
     close: () => undefined,
   };
   let resolveOutcome!: (o: DirectOutcome) => void;
   const outcome = new Promise<DirectOutcome>((r) => (resolveOutcome = r));
-  let rt: InboundRuntime | undefined;
+  // Built once the listener's port (the inbound port) is known.
+  const ready: { rt?: InboundRuntime } = {};
   let first = true;
   const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
     keep(socket);
+    const rt = ready.rt;
     if (rt === undefined) throw new Error('runtime not ready');
     const result = serveDirect(socket, socketAddr('127.0.0.1', rt.inboundPort), rt, {
       policies,
@@ -122,7 +126,7 @@ async function startDirect(t: Test, opts: DirectOptions = {}): Promise<Direct> {
           return;
         }
         if (protocol !== 'opaque') throw new Error(`unexpected ${protocol}`);
-        void forwardToApp(conn.stream, conn.target, { config, inboundPort: rt?.inboundPort ?? 0, log: silentLogger, onConnected: keep });
+        void forwardToApp(conn.stream, conn.target, { config, inboundPort: rt.inboundPort, log: silentLogger, onConnected: keep });
       },
     });
     if (first) {
@@ -133,7 +137,7 @@ async function startDirect(t: Test, opts: DirectOptions = {}): Promise<Direct> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
-  rt = {
+  const rt: InboundRuntime = {
     config,
     inboundPort: port,
     metrics,
@@ -141,6 +145,7 @@ async function startDirect(t: Test, opts: DirectOptions = {}): Promise<Direct> {
     credentials: () => serverCreds,
     track: () => undefined,
   };
+  ready.rt = rt;
   t.teardown(() => {
     for (const s of sockets) s.destroy();
     server.close();
@@ -247,6 +252,19 @@ t.test('a megabyte sent in the same write as the header arrives once, in order',
   const got = await echoed;
   t.equal(got.length, payload.length);
   t.equal(sha(got), sha(payload));
+});
+
+t.test('a FIN right behind the header (no payload) reaches the app as EOF, and its EOF comes back', async (t) => {
+  const echo = await echoServer();
+  t.teardown(() => echo.close());
+  const d = await startDirect(t);
+  const s = await dialMtls(t, d.port);
+  const echoed = readAll(s);
+  const ended = once(s, 'end');
+  s.end(encodeTransportHeader({ port: echo.port }));
+  await ended;
+  t.equal((await echoed).length, 0);
+  t.match(await d.outcome, { kind: 'forwarded', protocol: 'opaque' });
 });
 
 t.test('a header sent one byte per write (one TLS record each) still works', async (t) => {
@@ -374,6 +392,34 @@ t.test('TCP authorization denies ⇒ the connection is reset and counted', async
   t.equal(d.forwarded.length, 0);
   t.ok(d.logs.some((l) => l.message === 'Connection denied'));
   t.match(await d.metrics.render(), new RegExp(`inbound_tcp_authz_deny_total\\{[^}]*target_port="${echo.port}"[^}]*\\} 1`));
+});
+
+t.test('an opaque connection is re-authorized when its policy changes: now denied ⇒ reset and counted', async (t) => {
+  const echo = await echoServer();
+  t.teardown(() => echo.close());
+  const config = loadConfig(testProxyEnv(ca.certPem)).config.inbound;
+  let current = defaultPortPolicies(config)(echo.port);
+  const listeners = new Set<(p: CompiledServerPolicy) => void>();
+  const portPolicy: PortPolicy = {
+    current: () => current,
+    subscribe: (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+  const d = await startDirect(t, { portPolicy });
+  const s = await dialMtls(t, d.port);
+  const closed = closeReason(s);
+  const first = new Promise<string>((r) => s.once('data', (c: Buffer) => r(c.toString())));
+  s.write(Buffer.concat([encodeTransportHeader({ port: echo.port }), Buffer.from('still allowed')]));
+  t.equal(await first, 'still allowed');
+  t.equal(listeners.size, 1, 'the connection watches its policy');
+  current = compileServerPolicy(DENY_POLICY);
+  for (const fn of [...listeners]) fn(current);
+  t.equal(await closed, 'reset');
+  t.equal(listeners.size, 0, 'and stops watching once closed');
+  t.ok(d.logs.some((l) => l.message === 'Connection terminated due to policy change'));
+  t.match(await d.metrics.render(), new RegExp(`inbound_tcp_authz_terminate_total\\{[^}]*target_port="${echo.port}"[^}]*client_id="${CLIENT_ID}"[^}]*\\} 1`));
 });
 
 for (const [protocol, request, label] of [

@@ -1,6 +1,5 @@
 // Outbound targets: sharing and idle eviction, synthesized forwards, policy updates and backend dispatcher lifecycles.
 import t from 'tap';
-import * as grpc from '@grpc/grpc-js';
 import { Endpoint, FailFastError } from '../../../src/balance/index.js';
 import { balancePolicy, bareEndpoint, defaultPolicyMeta, forwardPolicy } from '../../../src/discovery/index.js';
 import type { DestinationEndpoint, EndpointsView, OutboundPolicy, OutboundPolicyView, Subscription } from '../../../src/discovery/index.js';
@@ -14,6 +13,7 @@ import { staticIdentity } from '../../support/static-identity.js';
 import { controlPlaneClients } from '../../../src/discovery/clients.js';
 import { TestClock, until } from '../control/helpers/test-clock.js';
 import { testConfig, testRuntime } from './helpers/runtime.js';
+import { forwardBackend, opaquePolicy, weightedAddr } from './helpers/wire.js';
 
 const pki = new TestPki();
 t.teardown(() => pki.cleanup());
@@ -90,7 +90,7 @@ t.test('targets are shared per original destination and evicted once unheld for 
   const again = targets.get(A);
   t.not(again, a, 'replaced after it');
   t.equal((await again.ready()).meta.name, 'fallback');
-  t.equal(targets.size, 2);
+  t.equal(targets.size, 1, 'the unheld B re-created earlier idled out too');
 });
 
 t.test('without discovery every target forwards to its original destination', async (t) => {
@@ -190,17 +190,18 @@ t.test('failure accrual from the policy ejects an endpoint after consecutive fai
   const accrual = { kind: 'consecutive-failures', maxFailures: 2, backoff: { minMs: 1000, maxMs: 10_000, jitter: 0, respectRetryAfterHint: false }, ejection: undefined } as const;
   const http = { ...base.protocol.http1, failureAccrual: accrual };
   const policy: OutboundPolicy = { ...base, protocol: { ...base.protocol, http1: http, http2: http } };
-  policies.publish('10.0.0.1:80', policyView(policy));
   const target = targets.get(A);
+  policies.publish('10.0.0.1:80', policyView(policy));
   endpoints.reset('svc.ns.svc.cluster.local:80', [bareEndpoint(socketAddr('10.1.0.1', 8080))]);
   const d = target.backend(policy.backends[0]!);
   const ep = d.pick() as Endpoint<DestinationEndpoint>;
   ep.recordOutcome(false);
   t.ok(d.pick() instanceof Endpoint, 'one failure: still in rotation');
   ep.recordOutcome(false);
-  t.ok(d.pick() instanceof Promise, 'two in a row: ejected, picks wait');
+  const waiting = d.pick();
+  t.ok(waiting instanceof Promise, 'two in a row: ejected, picks wait');
   clock.advance(1000);
-  t.ok(d.pick() instanceof Endpoint, 'after the backoff it is probed again');
+  t.same((await waiting).metadata.addr, socketAddr('10.1.0.1', 8080), 'after the backoff it is probed again');
 });
 
 t.test('with the policy controller, an evicted target ends its watch', async (t) => {
@@ -215,14 +216,15 @@ t.test('with the policy controller, an evicted target ends its watch', async (t)
   const targets = createOutboundTargets({ rt: testRuntime({ config: cfg.outbound }), policyClient: clients.outboundPolicy, destinationClient: clients.destination });
   t.teardown(() => targets.close());
   const sender = policy.outbound('10.0.0.1:80');
-  sender.rejectWith = undefined;
-  policy.targets.unknown = { code: grpc.status.NOT_FOUND, details: 'no policy' };
-  sender.publish({ metadata: { default: 'x' } });
+  sender.publish(opaquePolicy([forwardBackend(weightedAddr('10.0.0.1', 80))]));
 
   const target = targets.get(A);
   await sender.waitForStreams(1);
   t.equal(sender.openStreams, 1, 'the watch is open while the target lives');
   await until(() => targets.size === 0, 'the target to idle out');
+  t.equal((await target.ready().catch(() => undefined))?.meta.name, undefined, 'the evicted target is closed');
   await until(() => sender.openStreams === 0, 'the watch to close after the client idle timeout');
-  await t.rejects(target.ready(), TargetClosedError);
+  const fresh = targets.get(A);
+  t.not(fresh, target);
+  t.equal((await fresh.ready()).protocol.kind, 'opaque', 'a new connection starts a new target with the policy');
 });

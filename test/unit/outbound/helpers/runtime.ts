@@ -58,12 +58,14 @@ export function testRuntime(opts: { config: OutboundConfig; creds?: Credentials;
 }
 
 /** An echo server on 127.0.0.1:0 that counts its connections (echoes until the client half-closes). */
-export async function countingEcho(t: Test): Promise<{ port: number; readonly accepted: number; readonly open: number }> {
+export async function countingEcho(t: Test): Promise<{ port: number; readonly accepted: number; readonly open: number; readonly received: number }> {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
+  let received = 0;
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
     accepted++;
     sockets.add(s);
+    s.on('data', (c: Buffer) => void (received += c.length));
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
     s.pipe(s);
@@ -81,6 +83,9 @@ export async function countingEcho(t: Test): Promise<{ port: number; readonly ac
     },
     get open() {
       return sockets.size;
+    },
+    get received() {
+      return received;
     },
   };
 }
