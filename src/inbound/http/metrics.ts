@@ -79,13 +79,13 @@ export function parseGrpcStatus(v: string | string[] | undefined): number | unde
 
 /** Rendered once per label set: each series object is reused for every later request. */
 export class RouteMetrics {
-  /** `request_total`. */
-  readonly requests: LegacyCounter;
   /** `inbound_http_authz_allow_total`. */
   readonly allowed: LegacyCounter;
   private readonly latencies = new Map<number, LegacyHistogram>();
   private readonly responses = new Map<number, LegacyCounter>();
   private readonly errors = new Map<string, LegacyCounter>();
+  /** Bound on the first forwarded request: a route whose requests are all answered locally has none. */
+  private requests: LegacyCounter | undefined;
 
   constructor(
     private readonly families: HttpEndpointFamilies,
@@ -93,8 +93,12 @@ export class RouteMetrics {
     private readonly labels: string,
     allowed: LegacyCounter,
   ) {
-    this.requests = families.requestTotal.get(labels);
     this.allowed = allowed;
+  }
+
+  /** `request_total`: a request went on to the app. */
+  countRequest(): void {
+    (this.requests ??= this.families.requestTotal.get(this.labels)).inc();
   }
 
   /** Time from the request head to the response head, by status. */

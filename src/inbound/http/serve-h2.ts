@@ -189,7 +189,7 @@ class H2Connection implements HeaderSink {
       respondH2(stream, verdict, grpc, ctx.emitHeaders);
       return;
     }
-    verdict.requests.inc();
+    verdict.countRequest();
     const record = new H2Request(stream, verdict, grpc, ctx.emitHeaders, start, this.deps.clock);
     const port = this.deps.app.port(this.conn.target.port);
     const logical = logicalName(view);

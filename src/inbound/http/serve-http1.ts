@@ -75,7 +75,7 @@ class InboundHttp1Handler implements Http1Handler, HeaderSink {
     const view = this.view.reset(req, this.ctx.origDst);
     const verdict = this.deps.gate.check(this.ctx.gate, this.conn.policy.current(), view, this);
     if (!isForward(verdict)) return { kind: 'respond', response: toH1Synthetic(verdict) };
-    verdict.requests.inc();
+    verdict.countRequest();
     this.metrics = verdict;
     const ct = req.header('content-type');
     this.grpc = ct !== undefined && ct.startsWith('application/grpc');

@@ -17,7 +17,7 @@ const ready = new Set<Backend>();
 const dispatcherOf = (bk: Backend): BackendDispatcher & { ready: boolean } => ({
   backend: bk,
   ready: ready.has(bk),
-  pick: () => Promise.reject(new Error('unused')) as Promise<Endpoint<DestinationEndpoint>>,
+  pick: () => Promise.reject<Endpoint<DestinationEndpoint>>(new Error('unused')),
 });
 const rb = (bk: Backend) => ({ backend: bk, filters: [] as OpaqueFilter[] });
 const name = (d: Distribution<OpaqueFilter>, random?: () => number): string | undefined => chooseBackend(d, dispatcherOf, random)?.routeBackend.backend.meta.name;

@@ -105,7 +105,7 @@ t.test('no matching route: 404, l5d-proxy-error only for a meshed client', async
   await b.body.text();
   t.equal(b.statusCode, 404);
   t.equal(b.headers['l5d-proxy-error'], 'no route found for request');
-  t.equal(b.headers.connection, 'keep-alive', 'a 404 keeps the connection');
+  t.not(b.headers.connection, 'close', 'a 404 keeps the connection');
 
   const ok = await request(`http://127.0.0.1:${plain.port}/only`);
   t.equal(await ok.body.text(), 'ok:/only');
@@ -178,7 +178,7 @@ t.test('header modifier, redirect and rate limit from the route and server', asy
         { name: 'moved', path: '/old', filters: [{ kind: 'redirect', scheme: undefined, authority: undefined, path: { kind: 'full', path: '/new' }, status: 302 }] },
         { name: 'rest' },
       ],
-      { rateLimit: { meta: undefined, totalRps: 3, identityRps: undefined, overrides: [] } },
+      { rateLimit: { meta: undefined, totalRps: 2, identityRps: undefined, overrides: [] } },
     ),
   );
   const proxy = await startProxy(t, r, { policy, appPort: app.port });
@@ -198,7 +198,7 @@ t.test('header modifier, redirect and rate limit from the route and server', asy
 
   const third = await request(`${base}/x`);
   await third.body.text();
-  t.equal(third.statusCode, 200, 'the third request in the second is allowed');
+  t.equal(third.statusCode, 200, 'the second forwarded request in the second is allowed (the redirect did not count)');
   const fourth = await request(`${base}/x`);
   await fourth.body.text();
   t.equal(fourth.statusCode, 429);
