@@ -74,11 +74,17 @@ export function terminateTls(socket: net.Socket, creds: Credentials, opts: Termi
     function onClose(): void {
       fail(new TlsHandshakeFailed('connection closed during the handshake', 'downstream'));
     }
+    // Half-open sockets stay open after the peer's FIN; a FIN before the handshake is done
+    // means the peer gave up (e.g. it rejected our certificate), so don't wait for the timeout.
+    function onEnd(): void {
+      fail(new TlsHandshakeFailed('peer closed the connection during the handshake', 'downstream'));
+    }
     function stop(): void {
       cancelTimer();
       tlsSocket.off('secure', onSecure);
       tlsSocket.off('error', onError);
       tlsSocket.off('close', onClose);
+      tlsSocket.off('end', onEnd);
     }
     function fail(err: Error): void {
       stop();
@@ -92,6 +98,7 @@ export function terminateTls(socket: net.Socket, creds: Credentials, opts: Termi
     tlsSocket.on('secure', onSecure);
     tlsSocket.on('error', onError);
     tlsSocket.on('close', onClose);
+    tlsSocket.on('end', onEnd);
   });
 }
 

@@ -114,6 +114,28 @@ export function logicalName(view: RequestView): string {
   return nameAddr(view.authority!, 80) ?? '';
 }
 
+/** logicalName() for a connection's requests, recomputed only when the inputs change. */
+export class LogicalNames {
+  private canonical: string | undefined = undefined;
+  private authority: string | undefined = undefined;
+  private hasAuthority = false;
+  private name = '';
+  private primed = false;
+
+  get(view: RequestView): string {
+    const canonical = view.header('l5d-dst-canonical');
+    if (this.primed && canonical === this.canonical && view.authority === this.authority && view.hasAuthority === this.hasAuthority) {
+      return this.name;
+    }
+    this.primed = true;
+    this.canonical = canonical;
+    this.authority = view.authority;
+    this.hasAuthority = view.hasAuthority;
+    this.name = logicalName(view);
+    return this.name;
+  }
+}
+
 /** `name:port` lower-cased, when `authority` is a DNS name with a port (or `defaultPort`). */
 function nameAddr(authority: string, defaultPort?: number): string | undefined {
   const at = authority.lastIndexOf('@');

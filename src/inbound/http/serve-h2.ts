@@ -16,7 +16,7 @@ import { CLIENT_ID_HEADER, H2HeaderEdits, type OutgoingHeaders } from './header-
 import { countGrpcResponse, type RouteMetrics } from './metrics.js';
 import { ORIG_PROTO_HEADER, h1BodyMode, headersFromRaw, parseOrigProto, renderH1RequestHead, type OrigProto } from './orig-proto.js';
 import { isForward, type HeaderSink, type PolicyGate } from './policy-gate.js';
-import { H2RequestView, logicalName, type H2Headers } from './request-view.js';
+import { H2RequestView, LogicalNames, type H2Headers } from './request-view.js';
 import { appFailure, respondH2 } from './synthetic.js';
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -139,6 +139,7 @@ class H2Connection implements HeaderSink {
   session: http2.ServerHttp2Session | undefined;
   private readonly ctx: ConnectionContext;
   private readonly view = new H2RequestView();
+  private readonly names = new LogicalNames();
   /** The regular headers of the request being routed (header modifier filters write here). */
   private outgoing: OutgoingHeaders = {};
   private cancelPing: (() => void) | undefined;
@@ -192,7 +193,7 @@ class H2Connection implements HeaderSink {
     verdict.countRequest();
     const record = new H2Request(stream, verdict, grpc, ctx.emitHeaders, start, this.deps.clock);
     const port = this.deps.app.port(this.conn.target.port);
-    const logical = logicalName(view);
+    const logical = this.names.get(view);
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     const origProto = single(headers[ORIG_PROTO_HEADER]);
     let op: OrigProto | undefined;

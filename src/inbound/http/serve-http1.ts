@@ -18,7 +18,7 @@ import type { ConnectionContext } from './connection-context.js';
 import { H1HeaderEdits, clientIdEdits } from './header-edits.js';
 import { countGrpcResponse, parseGrpcStatus, type RouteMetrics } from './metrics.js';
 import { isForward, type HeaderSink, type PolicyGate } from './policy-gate.js';
-import { H1RequestView, logicalName } from './request-view.js';
+import { H1RequestView, LogicalNames } from './request-view.js';
 import { toH1Synthetic } from './synthetic.js';
 
 export interface Http1ServerDeps {
@@ -48,6 +48,7 @@ export function serveInboundHttp1Connection(conn: InboundConnection, deps: Http1
 class InboundHttp1Handler implements Http1Handler, HeaderSink {
   readonly ctx: ConnectionContext;
   private readonly view = new H1RequestView();
+  private readonly names = new LogicalNames();
   private readonly baseEdits: HeadEdits;
   private req: RequestHead | undefined;
   private edits: H1HeaderEdits | undefined;
@@ -80,7 +81,7 @@ class InboundHttp1Handler implements Http1Handler, HeaderSink {
     const ct = req.header('content-type');
     this.grpc = ct !== undefined && ct.startsWith('application/grpc');
     this.grpcStatus = undefined;
-    const logical = logicalName(view);
+    const logical = this.names.get(view);
     let d = logical === this.lastLogical ? this.lastDecision : undefined;
     if (d === undefined) {
       const port = this.deps.app.port(this.conn.target.port);

@@ -4,7 +4,6 @@ import type tls from 'node:tls';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { DestinationEndpoint, EndpointTlsIdentity } from '../../discovery/destination-types.js';
 import type { Credentials } from '../../identity/types.js';
-import type { TlsConnect } from '../../metrics/index.js';
 import { connectMtls } from '../../tls/client.js';
 import type { MeshTlsContexts } from '../../tls/contexts.js';
 import { isLoopbackIp } from '../../transport/addr.js';
@@ -105,11 +104,6 @@ export function createEndpointConnector(rt: OutboundRuntime, opts: EndpointConne
       signal?.removeEventListener('abort', onAbort);
     }
   }
-}
-
-/** The TLS status of connections to `endpoint`, without connecting (e.g. to pre-bind metrics). */
-export function endpointTls(endpoint: DestinationEndpoint, localIps: ReadonlySet<string>): TlsConnect {
-  return connectPlan(endpoint, localIps.has(endpoint.addr.host), undefined).tls;
 }
 
 function noop(): void {}

@@ -14,7 +14,6 @@ import type {
   RouteDecision,
   SyntheticResponse,
 } from '../../http/h1/index.js';
-import type { Logger } from '../../log/logger.js';
 import type { BackendDispatcher, OutboundTarget } from '../context.js';
 import { chooseBackend } from '../target/distribution.js';
 import { RESPONSE_STRIP, type EndpointClient, type OutboundHttpClients } from './endpoint-clients.js';
@@ -35,7 +34,6 @@ export interface ConnectionDeps {
   readonly clients: OutboundHttpClients;
   readonly clock: Clock;
   readonly random: () => number;
-  readonly log: Logger;
   /** A route without backends never becomes ready: its requests fail fast after this long. */
   readonly failfastTimeoutMs: number;
 }
@@ -51,6 +49,8 @@ interface Dispatched {
   status: number;
   timedOut: boolean;
 }
+
+const TIMER_SLACK_MS = 2;
 
 const NO_BACKENDS: SyntheticResponse = Object.freeze({ status: 504, message: 'service in fail-fast', close: true });
 
@@ -120,7 +120,8 @@ export class OutboundHttp1Connection implements Http1Handler {
     d.inflight.complete(now);
     const elapsed = now - d.startMs;
     // The engine's route timeout answers 504 once the deadline passed: an error, not a response.
-    if (status === 504 && d.timeoutMs !== undefined && elapsed >= d.timeoutMs) {
+    // (Timers run on the event loop's cached clock, so they may fire up to a millisecond early.)
+    if (status === 504 && d.timeoutMs !== undefined && elapsed >= d.timeoutMs - TIMER_SLACK_MS) {
       d.timedOut = true;
       return;
     }

@@ -31,7 +31,6 @@ export class OutboundHttp1 {
       clients: this.clients,
       clock,
       random: opts.random ?? Math.random,
-      log,
       failfastTimeoutMs: rt.config.httpQueue.failfastTimeoutMs,
     };
     this.serveOptions = {

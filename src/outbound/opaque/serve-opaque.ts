@@ -66,20 +66,16 @@ async function serve(client: net.Socket, target: OutboundTarget, connector: Endp
     refuse(messageOf(err));
     return;
   }
-  const route = opaqueRoute(policy);
-  if (route === undefined) {
-    refuse(`no opaque route for ${policy.protocol.kind} traffic`);
-    return;
-  }
-  const filter = route.rule.filters[0];
-  if (filter !== undefined) return refuse(filter.kind === 'forbidden' ? 'opaque route forbids the connection' : filter.message);
-
   const backoff = new ExpBackoff(rt.config.connect.backoff, random);
   const started = clock.monotonic();
   for (;;) {
-    // Read per attempt so a policy update between retries applies.
-    const current = opaqueRoute(target.current() ?? policy) ?? route;
-    const chosen = chooseBackend(current.rule.distribution, (b) => target.backend(b), random);
+    // Read per attempt, so a policy update between connect retries applies.
+    const current = target.current() ?? policy;
+    const route = opaqueRoute(current);
+    if (route === undefined) return refuse(`no opaque route for ${current.protocol.kind} traffic`);
+    const filter = route.rule.filters[0];
+    if (filter !== undefined) return refuse(filter.kind === 'forbidden' ? 'opaque route forbids the connection' : filter.message);
+    const chosen = chooseBackend(route.rule.distribution, (b) => target.backend(b), random);
     if (chosen === undefined) return refuse('opaque route has no backends');
     const backend = chosen.routeBackend.backend;
     let ep: Endpoint<DestinationEndpoint>;

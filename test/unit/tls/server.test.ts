@@ -2,6 +2,8 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Credentials } from '../../../src/identity/types.js';
@@ -219,4 +221,23 @@ t.test('credentials that cannot make a context fail the connection, not the proc
   t.type(err, TlsHandshakeFailed);
   t.match(err, { source: 'internal', message: /unusable credentials/ });
   await closed;
+});
+
+t.test('a peer that half-closes during the handshake fails it at once, not after the timeout', async (t) => {
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const outcome = new Promise<unknown>((resolve) => {
+    server.once('connection', (s: net.Socket) => {
+      terminateTls(s, creds, { timeoutMs: 10_000 }).then(() => resolve(undefined), resolve);
+    });
+  });
+  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => client.destroy());
+  await once(client, 'connect');
+  const started = Date.now();
+  client.end();
+  t.type(await outcome, TlsHandshakeFailed, 'the handshake failed');
+  t.ok(Date.now() - started < 2000, 'without waiting for the handshake timeout');
 });

@@ -18,6 +18,7 @@ import type {
   OutboundPolicy,
   RouteTimeouts,
 } from '../../../../src/discovery/outbound-policy-types.js';
+import type { Credentials } from '../../../../src/identity/types.js';
 import type { Fields, Level, Logger } from '../../../../src/log/logger.js';
 import { createMetrics, type Metrics, type TlsConnect } from '../../../../src/metrics/index.js';
 import type {
@@ -56,13 +57,13 @@ export interface TestRuntime extends OutboundRuntime {
   readonly metrics: Metrics;
 }
 
-export function testRuntime(env: Record<string, string> = {}, localIps: readonly string[] = []): TestRuntime {
+export function testRuntime(env: Record<string, string> = {}, localIps: readonly string[] = [], creds?: Credentials): TestRuntime {
   return {
     config: outboundConfig(env),
     localIps: new Set(localIps),
     metrics: createMetrics({ buildInfo: { version: 'test', gitSha: '', profile: '', vendor: '', date: '' }, processMetrics: false }),
     log: new CaptureLogger(),
-    credentials: () => undefined,
+    credentials: () => creds,
     track: () => undefined,
   };
 }

@@ -229,3 +229,47 @@ t.test('a local h2-hinted endpoint is not upgraded', async (t) => {
   t.equal(await res.body.text(), 'no');
   t.same(connector.sessions.map((s) => s.kind), ['http1']);
 });
+
+t.test('pipelined requests, one with a chunked body, cross the same bridge in order', async (t) => {
+  const peer = await h2Peer(t, (stream, seen) => {
+    const path = String(seen.headers[':path']);
+    stream.respond({ [HTTP2_HEADER_STATUS]: 200, 'content-length': String(path.length + seen.body.length) });
+    stream.end(`${path}${seen.body}`);
+  });
+  const { proxy } = await h2Proxy(t, peer.port);
+  const c = net.connect(proxy.port, '127.0.0.1');
+  t.teardown(() => c.destroy());
+  let text = '';
+  c.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  await new Promise((r) => c.once('connect', r));
+  let reqs = '';
+  for (let i = 0; i < 10; i++) reqs += `GET /r${i} HTTP/1.1\r\nhost: web.test\r\n\r\n`;
+  reqs += 'POST /last HTTP/1.1\r\nhost: web.test\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+  c.write(reqs);
+  await new Promise((r) => c.once('end', r));
+  const bodies = text.split(/HTTP\/1\.1 200 OK\r\n[^]*?\r\n\r\n/).filter((b) => b !== '');
+  t.same(bodies, [...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/r${i}`), '/lastabc']);
+  t.equal(peer.sessions.length, 1);
+});
+
+t.test('an HTTP/2 connection without streams is closed after the idle timeout, then reopened on demand', async (t) => {
+  const peer = await h2Peer(t);
+  const backend = balancerBackend('web');
+  const connector = new TcpConnector(t);
+  const dispatcher = new FakeDispatcher(backend, [endpoint(peer.port, { protocolHint: 'h2' })]);
+  const rt = testRuntime({
+    LINKERD2_PROXY_OUTBOUND_HTTP1_CONNECTION_POOL_IDLE_TIMEOUT: '100ms',
+    LINKERD2_PROXY_OUTBOUND_DISCOVERY_IDLE_TIMEOUT: '150ms',
+  });
+  const proxy = await startProxy(t, rt, connector, simpleTarget(dispatcher));
+  const get = async (): Promise<string> => {
+    const res = await request(`http://127.0.0.1:${proxy.port}/idle`, { headers: { host: 'web.test' } });
+    return res.body.text();
+  };
+  t.equal(await get(), 'hello /idle');
+  const first = peer.sessions[0]!;
+  await new Promise((r) => setTimeout(r, 400));
+  t.ok(first.closed || first.destroyed, 'the idle session was closed');
+  t.equal(await get(), 'hello /idle');
+  t.equal(peer.sessions.length, 2);
+});

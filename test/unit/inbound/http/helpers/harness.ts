@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Test } from 'tap';
 import { loadConfig } from '../../../../../src/config/index.js';
 import type { InboundConnection, InboundRuntime, PortPolicy } from '../../../../../src/inbound/context.js';
@@ -143,6 +144,8 @@ export interface ProxyOptions {
   readonly peer?: Peer;
   /** 'detect' (default): HTTP detection picks the server; or force one. */
   readonly mode?: 'detect' | 'http1' | 'h2';
+  /** Terminate TLS first (as the accept path does for mesh TLS); detection then runs on the session. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface Proxy {
@@ -159,16 +162,22 @@ export async function startProxy(t: Test, r: Runtime, opts: ProxyOptions): Promi
   const served: Promise<void>[] = [];
   const accepted: net.Socket[] = [];
   const peer = opts.peer ?? PLAIN;
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-    accepted.push(socket);
-    socket.on('error', () => undefined);
-    const tls: TlsAccept = peer.kind === 'meshed' ? { kind: 'established', clientId: peer.id } : { kind: 'none', reason: 'no_tls_from_remote' };
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (raw) => {
+    accepted.push(raw);
+    raw.on('error', () => undefined);
+    if (opts.tls === undefined) return serve(raw, raw);
+    const session = new tls.TLSSocket(raw, { isServer: true, key: opts.tls.key, cert: opts.tls.cert });
+    session.on('error', () => undefined);
+    session.once('secure', () => serve(raw, session));
+  });
+  function serve(raw: net.Socket, socket: net.Socket): void {
+    const tlsState: TlsAccept = peer.kind === 'meshed' ? { kind: 'established', clientId: peer.id } : { kind: 'none', reason: 'no_tls_from_remote' };
     const conn: InboundConnection = {
       stream: socket,
-      socket,
+      socket: raw,
       target: { host: '127.0.0.1', port: opts.appPort, family: 4 },
       clientIp: normalizeMappedIPv4(socket.remoteAddress ?? ''),
-      tls,
+      tls: tlsState,
       clientId: peer.kind === 'meshed' ? peer.id : undefined,
       policy: opts.policy,
     };
@@ -189,7 +198,7 @@ export async function startProxy(t: Test, r: Runtime, opts: ProxyOptions): Promi
         return undefined;
       }),
     );
-  });
+  }
   t.teardown(() => {
     for (const s of accepted) s.destroy();
     server.close();
@@ -340,7 +349,9 @@ export async function h2Request(
     let text = '';
     req.setEncoding('latin1');
     req.on('response', (h) => (resHeaders = h));
-    req.on('trailers', (tr) => (trailers = tr));
+    req.on('trailers', (tr: http2.IncomingHttpHeaders) => {
+      trailers = tr;
+    });
     req.on('data', (c: string) => (text += c));
     req.on('end', () => {
       session.close();
