@@ -154,7 +154,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     log: log.child('outbound'),
     allowLoopback: edges.allowOutboundLoopback === true,
   });
-  inboundListener.on('connection', (s: net.Socket) => gate.admit(s, inbound));
+  inboundListener.on('connection', (s: net.Socket) => gate.admit(s, inbound.handle));
   for (const l of outboundListeners) l.on('connection', (s: net.Socket) => gate.admit(s, outbound));
   for (const l of listeners) l.on('error', (err) => log.error('listener error', { error: messageOf(err) }));
 
@@ -198,6 +198,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
       log.warn(`Graceful shutdown did not complete in ${config.shutdownGracePeriodMs}ms, terminating now`);
       tracker.destroyAll();
     }
+    inbound.close();
     policies.close();
     controlPlane?.close();
     identity.close();

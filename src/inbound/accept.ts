@@ -15,6 +15,7 @@ import { TcpAuthzMetrics, clientTlsOf } from './tcp-authz.js';
 import type { Meta } from '../policy/inbound/index.js';
 import type { InboundConnection, InboundRuntime, PortPolicy } from './context.js';
 import { serveDirect, type DirectProtocol } from './direct.js';
+import { createInboundHttp, detectHttp } from './http/index.js';
 import { TcpTerminateMetrics, enforceTcpAuthorization, type WatchedPortPolicies } from './policy/index.js';
 import type { Credentials } from '../identity/types.js';
 
@@ -34,8 +35,15 @@ export interface InboundDeps {
 
 const TARGET_CACHE_LIMIT = 10_000;
 
+export interface InboundHandler {
+  /** Handles one accepted connection. */
+  readonly handle: (socket: net.Socket) => void;
+  /** Closes pooled app connections and HTTP/2 sessions (at shutdown, after draining). */
+  close(): void;
+}
+
 /** Returns the per-connection handler for the inbound listener. */
-export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) => void {
+export function createInboundHandler(deps: InboundDeps): InboundHandler {
   const { config, log } = deps;
   const inbound = config.inbound;
   const acceptOpts = socketOpts(inbound.server.keepaliveMs, inbound.server.userTimeoutMs);
@@ -57,14 +65,23 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     credentials: deps.credentials,
     track: (s) => deps.tracker.add(s),
   };
+  const http = createInboundHttp(rt);
   /** After a direct connection's header: serve what it says it carries. */
   const forwardDirect = (conn: InboundConnection, protocol: DirectProtocol): void => {
-    if (protocol === 'opaque') {
-      void forwardToApp(conn.stream, conn.target, forwardDeps);
-      return;
+    switch (protocol) {
+      case 'opaque':
+        void forwardToApp(conn.stream, conn.target, forwardDeps);
+        return;
+      case 'http1':
+        // HTTP sessions are authorized per request; the connection keeps the port's watch alive.
+        conn.socket.once('close', conn.policy.subscribe(noop));
+        void http.serveHttp1(conn);
+        return;
+      case 'http2':
+        conn.socket.once('close', conn.policy.subscribe(noop));
+        void http.serveH2(conn);
+        return;
     }
-    log.info('Connection closed', { error: `direct ${protocol} sessions are not served yet`, client: conn.clientIp });
-    abortSocket(conn.socket);
   };
   const forwardDeps = {
     config: inbound,
@@ -76,7 +93,7 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     },
   };
 
-  return (socket) => {
+  const handle = (socket: net.Socket): void => {
     const target = acceptWithOrigDst(socket, deps, acceptOpts);
     if (target === undefined) return;
     if (allowedIps !== undefined && !allowedIps.has(target.host)) {
@@ -99,6 +116,7 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     }
     void detectAndForward(socket, target, policy);
   };
+  return { handle, close: () => http.close() };
 
   /** TCP authorization, then forwarding of `stream` (the socket, or the TLS session on it). */
   function authorizeAndForward(raw: net.Socket, stream: net.Socket, target: SocketAddr, policy: PortPolicy, tls: TlsAccept): void {
@@ -148,10 +166,59 @@ export function createInboundHandler(deps: InboundDeps): (socket: net.Socket) =>
     // Transport metrics count the raw TCP socket: wire bytes, TLS records included.
     if (accepted.kind === 'terminated') {
       accepted.tlsSocket.on('error', noop);
-      authorizeAndForward(socket, accepted.tlsSocket, target, policy, accepted.status);
+      await serveProtocol(socket, accepted.tlsSocket, target, policy, accepted.status, accepted.clientId);
       return;
     }
-    authorizeAndForward(socket, socket, target, policy, accepted.status);
+    await serveProtocol(socket, socket, target, policy, accepted.status, undefined);
+  }
+
+  /** After the TLS step: the server policy's protocol decides between HTTP and opaque (spec §3.3). */
+  async function serveProtocol(raw: net.Socket, stream: net.Socket, target: SocketAddr, policy: PortPolicy, tls: TlsAccept, clientId: string | undefined): Promise<void> {
+    const protocol = policy.current().policy.protocol;
+    const serveHttp = (version: 'http1' | 'h2'): void => {
+      acceptHandle(target, tls).track(raw);
+      const conn: InboundConnection = { stream, socket: raw, target, clientIp: raw.remoteAddress ?? '', tls, clientId, policy };
+      void (version === 'h2' ? http.serveH2(conn) : http.serveHttp1(conn));
+    };
+    switch (protocol.kind) {
+      case 'opaque':
+      case 'tls':
+        authorizeAndForward(raw, stream, target, policy, tls);
+        return;
+      case 'http2':
+      case 'grpc':
+        serveHttp('h2');
+        return;
+      case 'http1':
+        // A meshed peer may still speak HTTP/2 (orig-proto), so only plaintext skips detection.
+        if (tls.kind !== 'established') {
+          serveHttp('http1');
+          return;
+        }
+        break;
+      case 'detect':
+        break;
+    }
+    const timeoutMs = protocol.kind === 'detect' ? protocol.timeoutMs : inbound.detectTimeoutMs;
+    const detected = await detectHttp(stream, { timeoutMs });
+    switch (detected.kind) {
+      case 'http1':
+      case 'h2':
+        serveHttp(detected.kind);
+        return;
+      case 'timeout':
+        if (protocol.kind === 'http1') serveHttp('http1');
+        else authorizeAndForward(raw, stream, target, policy, tls);
+        return;
+      case 'opaque':
+        authorizeAndForward(raw, stream, target, policy, tls);
+        return;
+      case 'eof':
+      case 'closed':
+        acceptHandle(target, tls).track(raw);
+        raw.destroy();
+        return;
+    }
   }
 }
 

@@ -108,6 +108,28 @@ class HttpDetection {
   }
 }
 
+/** What the inbound side serves after detection (spec §3.2, §3.3); 'close' = drop the connection. */
+export type InboundDetectDecision = 'http1' | 'h2' | 'opaque' | 'close';
+
+/**
+ * The inbound reading of a detection result: a timeout assumes HTTP/1 when the port's server
+ * protocol is `http1` (a TLS peer that may speak HTTP/2), else forwards opaquely; a peer that
+ * closed or broke before sending anything is dropped.
+ */
+export function inboundDetectDecision(kind: HttpDetectKind, protocol: string): InboundDetectDecision {
+  switch (kind) {
+    case 'h2':
+    case 'http1':
+    case 'opaque':
+      return kind;
+    case 'timeout':
+      return protocol === 'http1' ? 'http1' : 'opaque';
+    case 'eof':
+    case 'closed':
+      return 'close';
+  }
+}
+
 /** Classifies the first bytes of a connection (exported for tests and the outbound side). */
 export function classifyHttp(buf: Buffer): 'h2' | 'http1' | 'opaque' {
   if (buf.length < MIN_HTTP_BYTES) return 'opaque';

@@ -4,8 +4,9 @@ import http2 from 'node:http2';
 import { messageOf } from '../../core/errors.js';
 import type { SyntheticResponse as PolicyResponse } from '../../policy/inbound/index.js';
 import type { OutgoingHeaders } from './header-edits.js';
-import { h2ReasonName, type H1ExchangeObserver } from './h1-exchange.js';
-import { parseGrpcStatus } from './metrics.js';
+import type { H1ExchangeObserver } from './h1-exchange.js';
+import { h2ReasonName } from './h1-response.js';
+import { parseGrpcStatus } from './route-metrics.js';
 import { appConnectFailure, appFailure } from './synthetic.js';
 
 /** Same contract as the downgraded exchange: `grpcStatus` here comes from headers or trailers. */

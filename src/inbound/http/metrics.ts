@@ -1,9 +1,8 @@
-// Inbound HTTP legacy metrics: request_total / response_latency_ms / response_total per (target, TLS,
-// server, route, authz), and the authorization counters; every series is bound once and cached.
+// Inbound HTTP legacy metrics: the series of each (target, TLS, server, route, authz) and the
+// authorization counters, bound once and cached by policy object.
 import { BoundedCache } from '../../core/bounded-cache.js';
 import {
   LegacyCounterFamily,
-  LegacyHistogramFamily,
   authzLabels,
   renderLabels,
   routeLabels,
@@ -11,141 +10,12 @@ import {
   targetAddrLabels,
   tlsAcceptLabels,
   type LegacyCounter,
-  type LegacyHistogram,
   type Metrics,
   type TlsAccept,
 } from '../../metrics/index.js';
 import type { Authorization, GrpcRoute, HttpRoute, Meta, ServerPolicy } from '../../policy/inbound/index.js';
 import { formatAddr, type SocketAddr } from '../../transport/index.js';
-
-/** The three per-endpoint HTTP families both directions share (one set per metrics bundle). */
-export interface HttpEndpointFamilies {
-  readonly requestTotal: LegacyCounterFamily;
-  readonly responseLatencyMs: LegacyHistogramFamily;
-  readonly responseTotal: LegacyCounterFamily;
-}
-
-const endpointFamilies = new WeakMap<Metrics, HttpEndpointFamilies>();
-
-/**
- * `request_total`, `response_latency_ms` and `response_total`, created and registered on first
- * use (ahead of the TCP families, in the Rust proxy's order). The outbound side must use these
- * same objects: a family name may appear only once in a scrape.
- */
-export function httpEndpointFamilies(metrics: Metrics): HttpEndpointFamilies {
-  let f = endpointFamilies.get(metrics);
-  if (f !== undefined) return f;
-  const retainIdleMs = metrics.retainIdleMs;
-  f = {
-    requestTotal: new LegacyCounterFamily({ name: 'request_total', help: 'Total count of HTTP requests.', retainIdleMs }),
-    responseLatencyMs: new LegacyHistogramFamily({
-      name: 'response_latency_ms',
-      help: "Elapsed times between a request's headers being received and its response stream completing",
-      retainIdleMs,
-    }),
-    responseTotal: new LegacyCounterFamily({ name: 'response_total', help: 'Total count of HTTP responses.', retainIdleMs }),
-  };
-  for (const family of [f.requestTotal, f.responseLatencyMs, f.responseTotal]) {
-    metrics.legacy.register(family, { before: metrics.tcp });
-  }
-  endpointFamilies.set(metrics, f);
-  return f;
-}
-
-/** gRPC codes counted as failures: DataLoss, DeadlineExceeded, Internal, PermissionDenied, Unavailable, Unknown. */
-const FAILING_GRPC = new Set([15, 4, 13, 7, 14, 2]);
-
-export function isGrpcFailure(code: number): boolean {
-  return FAILING_GRPC.has(code);
-}
-
-/**
- * Counts a gRPC response the way the Rust proxy classifies one: its `grpc-status` (headers, else
- * trailers) decides; a response that never says is counted as `Unknown` but not as a failure.
- */
-export function countGrpcResponse(rm: RouteMetrics, status: number, code: number | undefined): void {
-  if (code === undefined) rm.countGrpc(status, GRPC_UNKNOWN, false);
-  else rm.countGrpc(status, code, isGrpcFailure(code));
-}
-
-const GRPC_UNKNOWN = 2;
-
-/** A `grpc-status` header value as a code, or undefined. */
-export function parseGrpcStatus(v: string | string[] | undefined): number | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  if (s === undefined || !/^\d{1,5}$/.test(s)) return undefined;
-  return Number(s);
-}
-
-/** Rendered once per label set: each series object is reused for every later request. */
-export class RouteMetrics {
-  /** `inbound_http_authz_allow_total`. */
-  readonly allowed: LegacyCounter;
-  private readonly latencies = new Map<number, LegacyHistogram>();
-  private readonly responses = new Map<number, LegacyCounter>();
-  private readonly errors = new Map<string, LegacyCounter>();
-  /** Bound on the first forwarded request: a route whose requests are all answered locally has none. */
-  private requests: LegacyCounter | undefined;
-
-  constructor(
-    private readonly families: HttpEndpointFamilies,
-    /** `direction,[authority],target_*,tls…,srv_*,route_*,authz_*`. */
-    private readonly labels: string,
-    allowed: LegacyCounter,
-  ) {
-    this.allowed = allowed;
-  }
-
-  /** `request_total`: a request went on to the app. */
-  countRequest(): void {
-    (this.requests ??= this.families.requestTotal.get(this.labels)).inc();
-  }
-
-  /** Time from the request head to the response head, by status. */
-  observeLatency(status: number, ms: number): void {
-    let h = this.latencies.get(status);
-    if (h === undefined) {
-      h = this.families.responseLatencyMs.get(`${this.labels},status_code="${status}"`);
-      this.latencies.set(status, h);
-    }
-    h.observe(ms);
-  }
-
-  /** A finished non-gRPC response: 5xx is a failure. */
-  countHttp(status: number): void {
-    let c = this.responses.get(status);
-    if (c === undefined) {
-      const cls = status >= 500 && status <= 599 ? 'failure' : 'success';
-      c = this.families.responseTotal.get(`${this.labels},status_code="${status}",classification="${cls}",grpc_status="",error=""`);
-      this.responses.set(status, c);
-    }
-    c.inc();
-  }
-
-  /** A finished gRPC response with its `grpc-status` (from headers or trailers). */
-  countGrpc(status: number, code: number, failure: boolean): void {
-    const key = -((status * 0x10000 + code) * 2 + (failure ? 1 : 0)) - 1;
-    let c = this.responses.get(key);
-    if (c === undefined) {
-      const cls = failure ? 'failure' : 'success';
-      c = this.families.responseTotal.get(`${this.labels},status_code="${status}",classification="${cls}",grpc_status="${code}",error=""`);
-      this.responses.set(key, c);
-    }
-    c.inc();
-  }
-
-  /** A response cut short by a stream error (`h2(REASON)`, `unclassified`); status 0 if none began. */
-  countError(status: number, error: string): void {
-    const key = `${status}|${error}`;
-    let c = this.errors.get(key);
-    if (c === undefined) {
-      const code = status > 0 ? `,status_code="${status}"` : '';
-      c = this.families.responseTotal.get(`${this.labels}${code},classification="failure",grpc_status="",error="${error}"`);
-      this.errors.set(key, c);
-    }
-    c.inc();
-  }
-}
+import { RouteMetrics, httpEndpointFamilies, type HttpEndpointFamilies } from './route-metrics.js';
 
 interface RouteEntry {
   denied: LegacyCounter | undefined;

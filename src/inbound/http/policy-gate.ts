@@ -16,7 +16,8 @@ import {
   type ServerPolicy,
   type SyntheticResponse as PolicyResponse,
 } from '../../policy/inbound/index.js';
-import { RouteMetrics, type EndpointMetrics } from './metrics.js';
+import type { EndpointMetrics } from './metrics.js';
+import { RouteMetrics } from './route-metrics.js';
 import { logicalName, type RequestView } from './request-view.js';
 
 export type { PolicyResponse };

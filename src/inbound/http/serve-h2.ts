@@ -6,22 +6,28 @@ import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import type { Http2ServerConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
-import { isGrpcRequest, type SyntheticResponse as PolicyResponse } from '../../policy/inbound/index.js';
-import type { InboundConnection } from '../context.js';
+import { isGrpcRequest } from '../../policy/inbound/index.js';
+import type { InboundConnection, InboundRuntime } from '../context.js';
 import type { AppClients } from './app-clients.js';
 import type { ConnectionContext } from './connection-context.js';
-import { H1Exchange, type H1ExchangeObserver } from './h1-exchange.js';
+import { H1Exchange } from './h1-exchange.js';
+import { H2Request } from './h2-request.js';
 import { H2Forward } from './h2-forward.js';
 import { CLIENT_ID_HEADER, H2HeaderEdits, type OutgoingHeaders } from './header-edits.js';
-import { countGrpcResponse, type RouteMetrics } from './metrics.js';
 import { ORIG_PROTO_HEADER, h1BodyMode, headersFromRaw, parseOrigProto, renderH1RequestHead, type OrigProto } from './orig-proto.js';
 import { isForward, type HeaderSink, type PolicyGate } from './policy-gate.js';
 import { H2RequestView, LogicalNames, type H2Headers } from './request-view.js';
 import { appFailure, respondH2 } from './synthetic.js';
+import { inboundHttpFor } from './inbound-http.js';
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const ABSOLUTE_FORM_KEY = '\u0000absolute-form';
+
+/** Serves HTTP/2 on an inbound connection through the runtime's shared InboundHttp. */
+export function serveInboundH2(conn: InboundConnection, rt: InboundRuntime, initial?: Buffer): Promise<void> {
+  return inboundHttpFor(rt).serveH2(conn, initial);
+}
 
 export interface H2ServerDeps {
   readonly gate: PolicyGate;
@@ -258,37 +264,6 @@ class H2Connection implements HeaderSink {
         this.schedulePing(intervalMs, timeoutMs);
       }
     });
-  }
-}
-
-/** One forwarded stream's bookkeeping: latency, response classification, synthetic answers. */
-class H2Request implements H1ExchangeObserver {
-  constructor(
-    private readonly stream: http2.ServerHttp2Stream,
-    private readonly metrics: RouteMetrics,
-    private readonly grpc: boolean,
-    private readonly emitHeaders: boolean,
-    private readonly start: number,
-    private readonly clock: Clock,
-  ) {}
-
-  responseStarted(status: number): void {
-    this.metrics.observeLatency(status, this.clock.monotonic() - this.start);
-  }
-
-  failed(resp: PolicyResponse): void {
-    respondH2(this.stream, resp, this.grpc, this.emitHeaders);
-    const status = this.grpc ? 200 : resp.status;
-    this.responseStarted(status);
-    if (this.grpc) countGrpcResponse(this.metrics, status, resp.grpcStatus);
-    else this.metrics.countHttp(status);
-  }
-
-  finished(status: number, grpcStatus: number | undefined, error: string | undefined): void {
-    if (error !== undefined) this.metrics.countError(status, error);
-    else if (status === 0) return;
-    else if (this.grpc) countGrpcResponse(this.metrics, status, grpcStatus);
-    else this.metrics.countHttp(status);
   }
 }
 

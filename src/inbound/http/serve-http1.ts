@@ -12,14 +12,15 @@ import {
   type RouteDecision,
 } from '../../http/h1/index.js';
 import type { Logger } from '../../log/logger.js';
-import type { InboundConnection } from '../context.js';
+import type { InboundConnection, InboundRuntime } from '../context.js';
 import type { AppClients } from './app-clients.js';
 import type { ConnectionContext } from './connection-context.js';
 import { H1HeaderEdits, clientIdEdits } from './header-edits.js';
-import { countGrpcResponse, parseGrpcStatus, type RouteMetrics } from './metrics.js';
+import { countGrpcResponse, parseGrpcStatus, type RouteMetrics } from './route-metrics.js';
 import { isForward, type HeaderSink, type PolicyGate } from './policy-gate.js';
 import { H1RequestView, LogicalNames } from './request-view.js';
 import { toH1Synthetic } from './synthetic.js';
+import { inboundHttpFor } from './inbound-http.js';
 
 export interface Http1ServerDeps {
   readonly gate: PolicyGate;
@@ -30,6 +31,14 @@ export interface Http1ServerDeps {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Serves HTTP/1 on an inbound connection through the runtime's shared InboundHttp (its app
+ * pools are shared by every connection). `initial`: bytes already taken off the stream.
+ */
+export function serveInboundHttp1(conn: InboundConnection, rt: InboundRuntime, initial?: Buffer): Promise<void> {
+  return inboundHttpFor(rt).serveHttp1(conn, initial);
+}
 
 /**
  * Serves HTTP/1 on `conn.stream` until it closes (never rejects). `initial` holds bytes already

@@ -1,7 +1,7 @@
 // HTTP detection on real loopback sockets: one read, classification, bytes put back, EOF/timeout.
 import net from 'node:net';
 import t, { type Test } from 'tap';
-import { classifyHttp, detectHttp, type HttpDetected } from '../../../../src/inbound/http/detect-http.js';
+import { classifyHttp, detectHttp, inboundDetectDecision, type HttpDetected } from '../../../../src/inbound/http/detect-http.js';
 import { listen } from './helpers/harness.js';
 
 interface Accepted {
@@ -136,4 +136,12 @@ t.test('a destroyed stream reports closed', async (t) => {
   const p = await pair(t);
   p.socket.destroy();
   t.equal((await detectHttp(p.socket, { timeoutMs: 1000 })).kind, 'closed');
+});
+
+t.test('inbound reading of a result: timeout is HTTP/1 only on Http1 servers', async (t) => {
+  t.equal(inboundDetectDecision('timeout', 'http1'), 'http1');
+  t.equal(inboundDetectDecision('timeout', 'detect'), 'opaque');
+  t.equal(inboundDetectDecision('h2', 'detect'), 'h2');
+  t.equal(inboundDetectDecision('opaque', 'http1'), 'opaque');
+  t.equal(inboundDetectDecision('eof', 'detect'), 'close');
 });

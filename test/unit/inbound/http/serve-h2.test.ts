@@ -211,3 +211,18 @@ t.test('HTTP/2 routes: 404 for no route; header modifier filters apply on both p
   t.equal(app.seen[0]!.headers['x-set'], 'yes');
   t.equal(app.seen[0]!.headers['x-drop'], undefined);
 });
+
+t.test('large downgraded bodies stream both ways intact', async (t) => {
+  const r = runtime(t);
+  const app = await httpApp(t, (req, res) => {
+    res.setHeader('content-length', String(req.body.length));
+    res.end(req.body);
+  });
+  const proxy = await startProxy(t, r, { policy: portPolicy('all-unauthenticated'), appPort: app.port });
+  const big = 'abcdefghij'.repeat(400_000);
+  const res = await h2Request(t, proxy.port, upgraded('/big', 'HTTP/1.1'), big);
+  t.equal(app.seen[0]!.body.length, big.length);
+  t.equal(res.body.length, big.length);
+  t.ok(res.body === big, 'same bytes back');
+  t.equal(res.headers['content-length'], String(big.length));
+});
