@@ -10,15 +10,15 @@ import {
   LengthDecoder,
   ResponseParser,
   type BodyDecoder,
+  type Http1Pool,
   type ResponseHead,
   type UpstreamConnection,
   type UpstreamTarget,
 } from '../../http/h1/index.js';
-import type { Http1Pool } from '../../http/h1/index.js';
 import type { SyntheticResponse as PolicyResponse } from '../../policy/inbound/index.js';
-import { parseGrpcStatus } from './route-metrics.js';
 import { CHUNKED, EOF, LENGTH, NO_BODY, bodyKindOf, h2ReasonName, toH2Headers } from './h1-response.js';
 import type { H1BodyMode } from './orig-proto.js';
+import { parseGrpcStatus } from './route-metrics.js';
 import { appConnectFailure, appFailure } from './synthetic.js';
 
 export interface H1ExchangeRequest {
@@ -44,11 +44,10 @@ export interface H1ExchangeObserver {
   finished(status: number, grpcStatus: number | undefined, error: string | undefined): void;
 }
 
-
 const CHUNK_END = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
-
+/** Per request; its handlers are bound once and reach the sockets without per-chunk closures. */
 export class H1Exchange {
   private conn: UpstreamConnection | undefined;
   private socket: net.Socket | undefined;

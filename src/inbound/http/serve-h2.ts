@@ -6,7 +6,7 @@ import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import type { Http2ServerConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
-import { isGrpcRequest } from '../../policy/inbound/index.js';
+import { inboundRejection, isGrpcRequest } from '../../policy/inbound/index.js';
 import type { InboundConnection, InboundRuntime } from '../context.js';
 import type { AppClients } from './app-clients.js';
 import type { ConnectionContext } from './connection-context.js';
@@ -17,7 +17,7 @@ import { CLIENT_ID_HEADER, H2HeaderEdits, type OutgoingHeaders } from './header-
 import { ORIG_PROTO_HEADER, h1BodyMode, headersFromRaw, parseOrigProto, renderH1RequestHead, type OrigProto } from './orig-proto.js';
 import { isForward, type HeaderSink, type PolicyGate } from './policy-gate.js';
 import { H2RequestView, LogicalNames, type H2Headers } from './request-view.js';
-import { appFailure, respondH2 } from './synthetic.js';
+import { respondH2 } from './synthetic.js';
 import { inboundHttpFor } from './inbound-http.js';
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -165,7 +165,7 @@ class H2Connection implements HeaderSink {
       try {
         session.setLocalWindowSize(cfg.flowControl.initialConnectionWindowSize);
       } catch {
-        // Not yet connected: the settings-level stream window still applies.
+        // Not connected yet: only the SETTINGS stream window applies to this session.
       }
     }
     session.on('error', (err) => {
@@ -211,18 +211,18 @@ class H2Connection implements HeaderSink {
       const method = view.method;
       const body = h1BodyMode(outgoing, op.version, endStream);
       const authority = view.authority!;
-      let target = view.path + (view.query === undefined ? '' : `?${view.query}`);
+      let target = single(headers[':path']) ?? '/';
       const hasHost = typeof outgoing.host === 'string' && outgoing.host !== '';
-      if (op.absoluteForm) {
-        target = `${view.scheme ?? 'http'}://${authority}${target}`;
-        // An absolute-form request names its authority; hyper then sends a Host for it.
-        if (!hasHost) outgoing.host = authority;
-      }
+      if (op.absoluteForm) target = `${view.scheme ?? 'http'}://${authority}${target}`;
+      // RFC 9113 §8.3.1: an HTTP/2 → HTTP/1.1 intermediary creates Host from :authority. (The Rust
+      // outbound keeps the original request's Host, so its requests already carry one.)
+      if (!hasHost && (view.hasAuthority || op.absoluteForm)) outgoing.host = authority;
       let head: Buffer;
       try {
         head = renderH1RequestHead({ method, target, version: op.version }, outgoing);
       } catch (err) {
-        record.failed(appFailure(`cannot send the request to the app: ${messageOf(err)}`));
+        this.deps.log.info('HTTP/2 request cannot be sent as HTTP/1', { error: messageOf(err), client: this.conn.clientIp });
+        record.failed(inboundRejection('unexpected-error'));
         return;
       }
       const upstream = port.target(op.absoluteForm ? logical + ABSOLUTE_FORM_KEY : logical);

@@ -62,6 +62,22 @@ t.test('l5d-orig-proto HTTP/1.1: the app gets HTTP/1.1 without the header; the r
   t.equal(res.body, 'echo:hello body');
 });
 
+t.test('a downgraded request without Host gets one from :authority', async (t) => {
+  const r = runtime(t);
+  const app = await httpApp(t);
+  const proxy = await startProxy(t, r, { policy: portPolicy('all-unauthenticated'), appPort: app.port });
+  const headers = upgraded('/no-host', 'HTTP/1.1');
+  delete headers.host;
+  const res = await h2Request(t, proxy.port, headers, 'x');
+  t.equal(res.headers[':status'], 200);
+  t.equal(app.seen[0]!.headers.host, AUTHORITY);
+  t.same(
+    app.seen[0]!.rawHeaders.filter((_, i) => i % 2 === 0).filter((n) => n.toLowerCase() === 'host'),
+    ['host'],
+    'exactly one Host',
+  );
+});
+
 t.test('downgraded requests share pooled app connections', async (t) => {
   const r = runtime(t);
   const app = await httpApp(t);
