@@ -26,3 +26,4 @@ export {
 } from './legacy-format.js';
 export { TcpLabelsHandle, TcpMetrics, type TcpMetricsOptions } from './tcp.js';
 export * from './labels.js';
+export { httpFamilies, type HttpFamilies } from './http-families.js';

@@ -1,46 +1,14 @@
 // The per-route HTTP series (request_total / response_latency_ms / response_total) and how a
 // response is classified, over the endpoint families both proxy directions share.
+import { httpFamilies, type HttpFamilies } from '../../metrics/http-families.js';
 import {
-  LegacyCounterFamily,
-  LegacyHistogramFamily,
   type LegacyCounter,
   type LegacyHistogram,
-  type Metrics,
 } from '../../metrics/index.js';
 
-/** The three per-endpoint HTTP families both directions share (one set per metrics bundle). */
-export interface HttpEndpointFamilies {
-  readonly requestTotal: LegacyCounterFamily;
-  readonly responseLatencyMs: LegacyHistogramFamily;
-  readonly responseTotal: LegacyCounterFamily;
-}
-
-const endpointFamilies = new WeakMap<Metrics, HttpEndpointFamilies>();
-
-/**
- * `request_total`, `response_latency_ms` and `response_total`, created and registered on first
- * use (ahead of the TCP families, in the Rust proxy's order). The outbound side must use these
- * same objects: a family name may appear only once in a scrape.
- */
-export function httpEndpointFamilies(metrics: Metrics): HttpEndpointFamilies {
-  let f = endpointFamilies.get(metrics);
-  if (f !== undefined) return f;
-  const retainIdleMs = metrics.retainIdleMs;
-  f = {
-    requestTotal: new LegacyCounterFamily({ name: 'request_total', help: 'Total count of HTTP requests.', retainIdleMs }),
-    responseLatencyMs: new LegacyHistogramFamily({
-      name: 'response_latency_ms',
-      help: "Elapsed times between a request's headers being received and its response stream completing",
-      retainIdleMs,
-    }),
-    responseTotal: new LegacyCounterFamily({ name: 'response_total', help: 'Total count of HTTP responses.', retainIdleMs }),
-  };
-  for (const family of [f.requestTotal, f.responseLatencyMs, f.responseTotal]) {
-    metrics.legacy.register(family, { before: metrics.tcp });
-  }
-  endpointFamilies.set(metrics, f);
-  return f;
-}
+/** The three per-endpoint HTTP families both directions share (src/metrics/http-families.ts). */
+export type HttpEndpointFamilies = HttpFamilies;
+export const httpEndpointFamilies = httpFamilies;
 
 /** gRPC codes counted as failures: DataLoss, DeadlineExceeded, Internal, PermissionDenied, Unavailable, Unknown. */
 const FAILING_GRPC = new Set([15, 4, 13, 7, 14, 2]);

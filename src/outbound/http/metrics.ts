@@ -1,9 +1,8 @@
 // Legacy per-endpoint HTTP families (request_total, response_latency_ms, response_total) and the
 // outbound series bound once per endpoint and status (spec §8.2).
 import type { DestinationEndpoint } from '../../discovery/destination-types.js';
+import { httpFamilies, type HttpFamilies } from '../../metrics/http-families.js';
 import {
-  LegacyCounterFamily,
-  LegacyHistogramFamily,
   joinLabels,
   prefixLabels,
   renderLabels,
@@ -12,44 +11,10 @@ import {
   type LabelSet,
   type LegacyCounter,
   type LegacyHistogram,
-  type Metrics,
   type TlsConnect,
 } from '../../metrics/index.js';
 
-/**
- * The three families both directions share. There must be one set per Metrics bundle (a second
- * `request_total` family would print a second HELP block), so this is the only place they are
- * created; the inbound HTTP stage should bind its series through `httpFamilies` too.
- */
-export interface HttpFamilies {
-  readonly requestTotal: LegacyCounterFamily;
-  readonly responseLatencyMs: LegacyHistogramFamily;
-  readonly responseTotal: LegacyCounterFamily;
-}
-
-const families = new WeakMap<Metrics, HttpFamilies>();
-
-export function httpFamilies(metrics: Metrics): HttpFamilies {
-  let f = families.get(metrics);
-  if (f === undefined) {
-    const retainIdleMs = metrics.retainIdleMs;
-    f = {
-      requestTotal: new LegacyCounterFamily({ name: 'request_total', help: 'Total count of HTTP requests.', retainIdleMs }),
-      responseLatencyMs: new LegacyHistogramFamily({
-        name: 'response_latency_ms',
-        help: "Elapsed times between a request's headers being received and its response stream completing",
-        retainIdleMs,
-      }),
-      responseTotal: new LegacyCounterFamily({ name: 'response_total', help: 'Total count of HTTP responses.', retainIdleMs }),
-    };
-    // Registration order is exposition order, as the Rust report prints them.
-    metrics.legacy.register(f.requestTotal);
-    metrics.legacy.register(f.responseLatencyMs);
-    metrics.legacy.register(f.responseTotal);
-    families.set(metrics, f);
-  }
-  return f;
-}
+export { httpFamilies, type HttpFamilies };
 
 /**
  * `direction="outbound",[authority],target_*,<tls-connect>,dst_*` — the Rust OutboundEndpointLabels.
