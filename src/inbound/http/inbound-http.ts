@@ -1,5 +1,6 @@
 // The inbound HTTP servers of a runtime and what they share: the app connection pools, the
 // policy gate, the metric series and the HTTP/2 server.
+import { InFlightLimit } from './in-flight.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { InboundConnection, InboundRuntime } from '../context.js';
 import { AppClients } from './app-clients.js';
@@ -38,8 +39,10 @@ export function createInboundHttp(rt: InboundRuntime, opts: InboundHttpOptions =
   });
   const app = new AppClients(rt);
   const context = (conn: InboundConnection) => connectionContext(conn, metrics);
-  const h1 = { gate, app, log, clock, context };
-  const h2 = new InboundH2Server({ gate, app, log, clock, context, settings: rt.config.server.http2 });
+  // One limit for the runtime, as the Rust proxy's concurrency limit covers its whole HTTP server.
+  const inFlight = new InFlightLimit(rt.config.maxInFlight);
+  const h1 = { gate, app, log, clock, context, inFlight };
+  const h2 = new InboundH2Server({ gate, app, log, clock, context, inFlight, settings: rt.config.server.http2 });
   return {
     serveHttp1: (conn, initial) => serveInboundHttp1Connection(conn, h1, initial),
     serveH2: (conn, initial) => {

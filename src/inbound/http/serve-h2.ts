@@ -3,6 +3,7 @@
 // as HTTP/2 on the app port's shared session.
 import http2 from 'node:http2';
 import type { Clock } from '../../core/clock.js';
+import { LOAD_SHED_RESPONSE, type InFlightLimit } from './in-flight.js';
 import { messageOf } from '../../core/errors.js';
 import type { Http2ServerConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
@@ -30,6 +31,7 @@ export function serveInboundH2(conn: InboundConnection, rt: InboundRuntime, init
 }
 
 export interface H2ServerDeps {
+  readonly inFlight: InFlightLimit;
   readonly gate: PolicyGate;
   readonly app: AppClients;
   readonly log: Logger;
@@ -183,6 +185,8 @@ class H2Connection implements HeaderSink {
     return new H2HeaderEdits(this.outgoing);
   }
 
+  private readonly releaseSlot = (): void => this.deps.inFlight.release();
+
   onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]): void {
     const ctx = this.ctx;
     const start = this.deps.clock.monotonic();
@@ -191,6 +195,11 @@ class H2Connection implements HeaderSink {
     const view = this.view.reset(h, ctx.origDst);
     const outgoing = (this.outgoing = headersFromRaw(raw));
     setClientId(outgoing, ctx.clientId);
+    if (!this.deps.inFlight.tryAcquire()) {
+      respondH2(stream, LOAD_SHED_RESPONSE, grpc, ctx.emitHeaders);
+      return;
+    }
+    stream.once('close', this.releaseSlot);
     const verdict = this.deps.gate.check(ctx.gate, this.conn.policy.current(), view, this);
     if (!isForward(verdict)) {
       respondH2(stream, verdict, grpc, ctx.emitHeaders);

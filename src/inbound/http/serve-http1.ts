@@ -20,6 +20,7 @@ import { countGrpcResponse, parseGrpcStatus, type RouteMetrics } from './route-m
 import { isForward, type HeaderSink, type PolicyGate } from './policy-gate.js';
 import { H1RequestView, LogicalNames } from './request-view.js';
 import { toH1Synthetic } from './synthetic.js';
+import { LOAD_SHED_RESPONSE, type InFlightLimit } from './in-flight.js';
 import { inboundHttpFor } from './inbound-http.js';
 
 export interface Http1ServerDeps {
@@ -28,6 +29,7 @@ export interface Http1ServerDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly context: (conn: InboundConnection) => ConnectionContext;
+  readonly inFlight: InFlightLimit;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -63,6 +65,8 @@ class InboundHttp1Handler implements Http1Handler, HeaderSink {
   private edits: H1HeaderEdits | undefined;
   private metrics: RouteMetrics | undefined;
   private grpc = false;
+  /** This request holds an in-flight slot (released when it ends). */
+  private holding = false;
   private grpcStatus: number | undefined;
   private startMs = 0;
   private headMs = -1;
@@ -79,6 +83,8 @@ class InboundHttp1Handler implements Http1Handler, HeaderSink {
   }
 
   route(req: RequestHead): RouteDecision {
+    if (!this.deps.inFlight.tryAcquire()) return { kind: 'respond', response: toH1Synthetic(LOAD_SHED_RESPONSE) };
+    this.holding = true;
     this.req = req;
     this.edits = undefined;
     this.metrics = undefined;
@@ -124,6 +130,10 @@ class InboundHttp1Handler implements Http1Handler, HeaderSink {
   }
 
   onRequestEnd(_req: RequestHead, status: number, _durationMs: number, outcome: Http1Outcome): void {
+    if (this.holding) {
+      this.holding = false;
+      this.deps.inFlight.release();
+    }
     const m = this.metrics;
     if (m === undefined) return;
     this.metrics = undefined;
