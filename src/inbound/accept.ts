@@ -7,7 +7,7 @@ import type { ConnectionTracker } from '../core/connection-tracker.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, TcpLabelsHandle, TlsAccept } from '../metrics/index.js';
-import { inboundAcceptLabels, inboundConnectLabels } from '../metrics/index.js';
+import { inboundAcceptLabels, inboundConnectLabels, tlsAcceptKey } from '../metrics/index.js';
 import { abortSocket, formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { forwardToApp } from './tcp-forward.js';
 import { acceptTls } from './tls-accept.js';
@@ -54,7 +54,7 @@ export function createInboundHandler(deps: InboundDeps): InboundHandler {
   const authzMetrics = new TcpAuthzMetrics(deps.metrics);
   const terminateMetrics = new TcpTerminateMetrics(deps.metrics);
   const acceptHandle = (target: SocketAddr, tls: TlsAccept, server: Meta = deps.policies.get(target.port).current().policy.meta): TcpLabelsHandle =>
-    acceptHandles.get(`${formatAddr(target)}|${tlsKey(tls)}|${server.kind}/${server.name}`, () =>
+    acceptHandles.get(`${formatAddr(target)}|${tlsAcceptKey(tls)}|${server.kind}/${server.name}`, () =>
       deps.metrics.tcp.bind(inboundAcceptLabels({ ip: target.host, port: target.port }, tls, server)),
     );
   const rt: InboundRuntime = {
@@ -222,18 +222,6 @@ export function createInboundHandler(deps: InboundDeps): InboundHandler {
   }
 }
 
-function tlsKey(tls: TlsAccept): string {
-  switch (tls.kind) {
-    case 'established':
-      return `tls:${tls.clientId ?? ''}`;
-    case 'passthru':
-      return `sni:${tls.sni}`;
-    case 'none':
-      return tls.reason;
-    case 'disabled':
-      return 'disabled';
-  }
-}
 
 const NO_TLS: TlsAccept = Object.freeze({ kind: 'none', reason: 'no_tls_from_remote' });
 const PORT_SKIPPED: TlsAccept = Object.freeze({ kind: 'none', reason: 'port_skipped' });

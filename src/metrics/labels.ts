@@ -144,3 +144,17 @@ export function outboundConnectLabels(
     ...(extras.dstLabels === undefined ? {} : prefixLabels('dst', extras.dstLabels)),
   };
 }
+
+/** A short cache key for a TLS-accept state (for caches of handles bound per target and TLS state). */
+export function tlsAcceptKey(tls: TlsAccept): string {
+  switch (tls.kind) {
+    case 'established':
+      return `tls:${tls.clientId ?? ''}`;
+    case 'passthru':
+      return `sni:${tls.sni}`;
+    case 'none':
+      return tls.reason;
+    case 'disabled':
+      return 'disabled';
+  }
+}

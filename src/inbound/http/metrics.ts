@@ -8,6 +8,7 @@ import {
   routeLabels,
   serverLabels,
   targetAddrLabels,
+  tlsAcceptKey,
   tlsAcceptLabels,
   type LegacyCounter,
   type Metrics,
@@ -178,7 +179,7 @@ export class InboundHttpMetrics {
   }
 
   endpoint(target: SocketAddr, tls: TlsAccept): EndpointMetrics {
-    return this.endpoints.get(`${formatAddr(target)}|${tlsKey(tls)}`, () => new EndpointMetrics(this, target, tls));
+    return this.endpoints.get(`${formatAddr(target)}|${tlsAcceptKey(tls)}`, () => new EndpointMetrics(this, target, tls));
   }
 }
 
@@ -194,15 +195,3 @@ export function inboundHttpMetrics(metrics: Metrics, opts: InboundHttpMetricsOpt
   return m;
 }
 
-function tlsKey(tls: TlsAccept): string {
-  switch (tls.kind) {
-    case 'established':
-      return `tls:${tls.clientId ?? ''}`;
-    case 'passthru':
-      return `sni:${tls.sni}`;
-    case 'none':
-      return tls.reason;
-    case 'disabled':
-      return 'disabled';
-  }
-}
