@@ -51,7 +51,8 @@ export function encodeTcpAddress(addr: { readonly host: string; readonly port: n
   return { ip: encodeIpAddress(addr.host), port: addr.port };
 }
 
-function ipv6Value(text: string): bigint {
+/** The 128-bit value of an IPv6 address in text form (`::` and embedded IPv4 allowed). */
+export function ipv6Value(text: string): bigint {
   const [head = '', tail] = text.split('::');
   const parse = (part: string): number[] =>
     part === ''

@@ -1,5 +1,6 @@
 // Test-side codec for the Linkerd control-plane APIs: grpc-js method definitions and clients built from our protobufjs schemas.
 import * as grpc from '@grpc/grpc-js';
+import { ipv6Value } from '../../src/discovery/net-decode.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import type protobuf from 'protobufjs';
 import { protoRoot, protoType } from '../../src/proto/load.js';
@@ -173,7 +174,7 @@ export class StreamReader {
 export function ipAddress(text: string): Wire {
   if (isIPv4(text)) return { ipv4: text.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) };
   if (!isIPv6(text)) throw new Error(`not an IP literal: ${text}`);
-  const value = ipv6ToBigInt(text);
+  const value = ipv6Value(text);
   const first = value >> 64n;
   const last = value & 0xffffffffffffffffn;
   return { ipv6: { ...(first === 0n ? {} : { first: first.toString() }), ...(last === 0n ? {} : { last: last.toString() }) } };
@@ -218,18 +219,3 @@ export function duration(ms: number): Wire {
   return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }
 
-function ipv6ToBigInt(text: string): bigint {
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string): number[] =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((h) => {
-          if (!h.includes('.')) return [parseInt(h, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = h.split('.').map(Number);
-          return [a * 256 + b, c * 256 + d];
-        });
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const hextets = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  return hextets.reduce((acc, h) => (acc << 16n) | BigInt(h), 0n);
-}

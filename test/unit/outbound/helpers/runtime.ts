@@ -5,33 +5,12 @@ import type { Test } from 'tap';
 import { loadConfig } from '../../../../src/config/index.js';
 import type { Config, OutboundConfig } from '../../../../src/config/types.js';
 import type { Credentials } from '../../../../src/identity/types.js';
-import type { Fields, Level, Logger } from '../../../../src/log/logger.js';
 import { createMetrics, type Metrics } from '../../../../src/metrics/index.js';
 import type { OutboundRuntime } from '../../../../src/outbound/context.js';
 import { testProxyEnv } from '../../../support/proxy-env.js';
 
-export interface LogLine {
-  readonly level: Level;
-  readonly message: string;
-  readonly fields: Fields;
-}
-
-/** Keeps every line so tests can assert on what an operator would read. */
-export class CaptureLogger implements Logger {
-  readonly lines: LogLine[] = [];
-  error(message: string, fields: Fields = {}): void { this.lines.push({ level: 'error', message, fields }); }
-  warn(message: string, fields: Fields = {}): void { this.lines.push({ level: 'warn', message, fields }); }
-  info(message: string, fields: Fields = {}): void { this.lines.push({ level: 'info', message, fields }); }
-  debug(message: string, fields: Fields = {}): void { this.lines.push({ level: 'debug', message, fields }); }
-  trace(message: string, fields: Fields = {}): void { this.lines.push({ level: 'trace', message, fields }); }
-  enabled(): boolean { return true; }
-  child(): Logger { return this; }
-
-  /** `Connection closed` reasons, in order. */
-  closeReasons(): string[] {
-    return this.lines.filter((l) => l.message === 'Connection closed').map((l) => String(l.fields['error']));
-  }
-}
+import { CaptureLogger, type LogLine } from '../../../support/capture-logger.js';
+export { CaptureLogger, type LogLine };
 
 export function testConfig(trustAnchorsPem: string, env: Record<string, string> = {}): Config {
   return loadConfig(testProxyEnv(trustAnchorsPem, env)).config;

@@ -19,7 +19,6 @@ import type {
   RouteTimeouts,
 } from '../../../../src/discovery/outbound-policy-types.js';
 import type { Credentials } from '../../../../src/identity/types.js';
-import type { Fields, Level, Logger } from '../../../../src/log/logger.js';
 import { createMetrics, type Metrics, type TlsConnect } from '../../../../src/metrics/index.js';
 import type {
   BackendDispatcher,
@@ -34,16 +33,8 @@ import { socketAddr } from '../../../../src/transport/addr.js';
 import { TestPki } from '../../../support/pki.js';
 import { testProxyEnv } from '../../../support/proxy-env.js';
 
-export class CaptureLogger implements Logger {
-  readonly lines: { level: Level; message: string; fields: Fields }[] = [];
-  error(message: string, fields: Fields = {}): void { this.lines.push({ level: 'error', message, fields }); }
-  warn(message: string, fields: Fields = {}): void { this.lines.push({ level: 'warn', message, fields }); }
-  info(message: string, fields: Fields = {}): void { this.lines.push({ level: 'info', message, fields }); }
-  debug(message: string, fields: Fields = {}): void { this.lines.push({ level: 'debug', message, fields }); }
-  trace(message: string, fields: Fields = {}): void { this.lines.push({ level: 'trace', message, fields }); }
-  enabled(): boolean { return true; }
-  child(): Logger { return this; }
-}
+import { CaptureLogger } from '../../../support/capture-logger.js';
+export { CaptureLogger };
 
 let pkiPem: string | undefined;
 
