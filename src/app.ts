@@ -152,10 +152,13 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     metrics,
     tracker,
     log: log.child('outbound'),
+    credentials: () => identity.current(),
+    policyClient: controlPlane?.outboundPolicy,
+    destinationClient: controlPlane?.destination,
     allowLoopback: edges.allowOutboundLoopback === true,
   });
   inboundListener.on('connection', (s: net.Socket) => gate.admit(s, inbound.handle));
-  for (const l of outboundListeners) l.on('connection', (s: net.Socket) => gate.admit(s, outbound));
+  for (const l of outboundListeners) l.on('connection', (s: net.Socket) => gate.admit(s, outbound.handle));
   for (const l of listeners) l.on('error', (err) => log.error('listener error', { error: messageOf(err) }));
 
   log.info(`Admin interface on ${formatSocketAddr(adminAddr)}`);
@@ -199,6 +202,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
       tracker.destroyAll();
     }
     inbound.close();
+    outbound.close();
     policies.close();
     controlPlane?.close();
     identity.close();

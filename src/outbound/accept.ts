@@ -1,15 +1,27 @@
-// The outbound pipeline's front door: original destination, then forwarding to it.
+// The outbound pipeline's front door: original destination → per-target discovery → HTTP detection → HTTP or opaque serving.
 import type net from 'node:net';
 import { acceptWithOrigDst } from '../core/accepted.js';
 import { BoundedCache } from '../core/bounded-cache.js';
 import type { ConnectionTracker } from '../core/connection-tracker.js';
+import { messageOf } from '../core/errors.js';
 import type { Config } from '../config/types.js';
+import { makeNetworkMatcher } from '../config/ip.js';
+import type { DestinationClient } from '../discovery/destination-client.js';
+import type { OutboundPolicyClient } from '../discovery/outbound-policy-client.js';
+import type { OutboundPolicy } from '../discovery/outbound-policy-types.js';
+import type { Credentials } from '../identity/types.js';
 import type { Logger } from '../log/logger.js';
-import type { Metrics, TcpLabelsHandle, TlsConnect } from '../metrics/index.js';
-import { outboundAcceptLabels, outboundConnectLabels } from '../metrics/index.js';
-import { formatAddr, type OrigDstSource, type SocketAddr } from '../transport/index.js';
+import type { Metrics, TcpLabelsHandle } from '../metrics/index.js';
+import { outboundAcceptLabels } from '../metrics/index.js';
+import { formatAddr, isLoopbackIp, type OrigDstSource, type SocketAddr } from '../transport/index.js';
 import { socketOpts } from '../inbound/accept.js';
-import { forwardToOrigDst } from './tcp-forward.js';
+import type { EndpointConnector, OutboundRuntime, OutboundTarget } from './context.js';
+import { createEndpointConnector } from './endpoint/connector.js';
+import { detectOutboundHttp } from './http/detect.js';
+import { OutboundHttp1 } from './http/serve-http1.js';
+import { serveOutboundOpaque } from './opaque/serve-opaque.js';
+import { createOutboundTargets, type OutboundTargets } from './target/target-cache.js';
+import { LoopbackRefused } from './tcp-forward.js';
 
 export interface OutboundDeps {
   readonly config: Config;
@@ -17,49 +29,124 @@ export interface OutboundDeps {
   readonly metrics: Metrics;
   readonly tracker: ConnectionTracker;
   readonly log: Logger;
-  /** Test-only: permit loopback original destinations. */
+  readonly credentials: () => Credentials | undefined;
+  /** OutboundPolicies.Watch; undefined ⇒ every target is forwarded to its original destination. */
+  readonly policyClient?: OutboundPolicyClient | undefined;
+  /** Destination.Get (balancers) and GetProfile (DESTINATION_PROFILE_NETWORKS). */
+  readonly destinationClient?: DestinationClient | undefined;
+  /** Test-only: permit loopback original destinations and endpoints. */
   readonly allowLoopback?: boolean;
+}
+
+export interface OutboundHandler {
+  readonly handle: (socket: net.Socket) => void;
+  readonly targets: OutboundTargets;
+  /** Stops discovery and closes pooled upstream connections (after the drain). */
+  close(): void;
 }
 
 const TARGET_CACHE_LIMIT = 10_000;
 
-interface TargetHandles {
-  readonly accept: TcpLabelsHandle;
-  readonly connect: TcpLabelsHandle;
-}
-
 /** Returns the per-connection handler for the outbound listener(s). */
-export function createOutboundHandler(deps: OutboundDeps): (socket: net.Socket) => void {
+export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
   const { config, log } = deps;
   const outbound = config.outbound;
   const acceptOpts = socketOpts(outbound.server.keepaliveMs, outbound.server.userTimeoutMs);
-  const local = new Set(config.inbound.ips ?? []);
-  const handles = new BoundedCache<string, TargetHandles>(TARGET_CACHE_LIMIT);
-  const handlesFor = (target: SocketAddr): TargetHandles =>
-    handles.get(formatAddr(target), () => {
-      const t = { ip: target.host, port: target.port };
-      // Without discovery every target is a forward: no identity to verify, so no TLS.
-      const tls: TlsConnect = local.has(target.host) ? LOOPBACK : NOT_PROVIDED;
-      return { accept: deps.metrics.tcp.bind(outboundAcceptLabels(t)), connect: deps.metrics.tcp.bind(outboundConnectLabels(t, tls)) };
-    });
+  const rt: OutboundRuntime = {
+    config: outbound,
+    localIps: new Set(config.inbound.ips ?? []),
+    metrics: deps.metrics,
+    log,
+    credentials: deps.credentials,
+    track: (s) => deps.tracker.add(s),
+  };
+  const allowLoopback = deps.allowLoopback === true;
+  const connector: EndpointConnector = createEndpointConnector(rt, { allowLoopback });
+  const profileNetworks = config.controlPlane.profileNetworks;
+  const targets = createOutboundTargets({
+    rt,
+    policyClient: deps.policyClient,
+    destinationClient: deps.destinationClient,
+    profiles:
+      deps.destinationClient !== undefined && profileNetworks.length > 0
+        ? { source: deps.destinationClient, wanted: makeNetworkMatcher(profileNetworks) }
+        : undefined,
+  });
+  const http1 = new OutboundHttp1(rt, connector);
+  const acceptHandles = new BoundedCache<string, TcpLabelsHandle>(TARGET_CACHE_LIMIT);
+  const acceptHandle = (target: SocketAddr): TcpLabelsHandle =>
+    acceptHandles.get(formatAddr(target), () => deps.metrics.tcp.bind(outboundAcceptLabels({ ip: target.host, port: target.port })));
 
-  return (socket) => {
-    const target = acceptWithOrigDst(socket, deps, acceptOpts);
-    if (target === undefined) return;
-    const h = handlesFor(target);
-    h.accept.track(socket);
-    void forwardToOrigDst(socket, target, {
-      config: outbound,
-      log,
-      allowLoopback: deps.allowLoopback === true,
-      onConnected: (server) => {
-        h.connect.track(server);
-        deps.tracker.add(server);
-      },
+  const handle = (socket: net.Socket): void => {
+    const addr = acceptWithOrigDst(socket, deps, acceptOpts);
+    if (addr === undefined) return;
+    acceptHandle(addr).track(socket);
+    if (!allowLoopback && isLoopbackIp(addr.host)) {
+      log.info('Connection closed', { error: new LoopbackRefused().message, client: socket.remoteAddress });
+      socket.resetAndDestroy();
+      return;
+    }
+    const target = targets.get(addr);
+    void serveConnection(socket, target).catch((err: unknown) => {
+      // Each stage handles its own failures; this only keeps one bad connection from the process.
+      log.error('outbound connection failed', { error: messageOf(err), target: formatAddr(addr) });
+      socket.destroy();
     });
+  };
+
+  async function serveConnection(socket: net.Socket, target: OutboundTarget): Promise<void> {
+    const release = target.hold();
+    try {
+      let policy: OutboundPolicy;
+      try {
+        policy = await target.ready();
+      } catch (err) {
+        log.info('Connection closed', { error: messageOf(err), client: socket.remoteAddress, target: formatAddr(target.origDst) });
+        socket.resetAndDestroy();
+        return;
+      }
+      if (socket.destroyed) return;
+      const p = policy.protocol;
+      switch (p.kind) {
+        case 'http1':
+          return await http1.serve(socket, target, EMPTY);
+        case 'detect': {
+          const d = await detectOutboundHttp(socket, { timeoutMs: p.timeoutMs, log });
+          switch (d.kind) {
+            case 'http1':
+              return await http1.serve(socket, target, EMPTY);
+            case 'eof':
+              socket.end();
+              return;
+            case 'closed':
+              return;
+            case 'h2':
+            case 'opaque':
+              // HTTP/2 from the app is carried as a byte stream over the opaque route (mTLS to
+              // the peer proxy, which serves it as HTTP/2): no per-request routing yet.
+              return await serveOutboundOpaque(socket, target, connector, rt);
+          }
+          return;
+        }
+        case 'http2':
+        case 'grpc':
+        case 'opaque':
+        case 'tls':
+          return await serveOutboundOpaque(socket, target, connector, rt);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    handle,
+    targets,
+    close() {
+      targets.close();
+      http1.close();
+    },
   };
 }
 
-const LOOPBACK: TlsConnect = Object.freeze({ kind: 'none', reason: 'loopback' });
-const NOT_PROVIDED: TlsConnect = Object.freeze({ kind: 'none', reason: 'not_provided_by_service_discovery' });
-
+const EMPTY = Buffer.alloc(0);

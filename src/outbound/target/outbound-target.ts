@@ -2,8 +2,9 @@
 import type { FailureAccrualConfig } from '../../balance/index.js';
 import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
+import type { DestinationProfile, ProfileView } from '../../discovery/destination-types.js';
 import type { OutboundPolicyClient } from '../../discovery/outbound-policy-client.js';
-import { origDstPolicy, type SynthesizeOptions } from '../../discovery/outbound-fallback.js';
+import { origDstPolicy, profileEndpointPolicy, type SynthesizeOptions } from '../../discovery/outbound-fallback.js';
 import type { Backend, OutboundPolicy, OutboundPolicyView } from '../../discovery/outbound-policy-types.js';
 import type { Subscription } from '../../discovery/shared-watches.js';
 import type { Logger } from '../../log/logger.js';
@@ -16,9 +17,16 @@ import { DiscoveryRejectedError, TargetClosedError } from './errors.js';
 /** Where target policies come from (OutboundPolicyClient, or a stand-in). */
 export type PolicySource = Pick<OutboundPolicyClient, 'watch'>;
 
+/** Destination.GetProfile by `ip:port` (DestinationClient, or a stand-in). */
+export interface ProfileSource {
+  getProfile(target: string, listener: (view: ProfileView) => void): Subscription<ProfileView>;
+}
+
 export interface TargetDeps extends DispatcherDeps {
   /** Undefined: every target gets the synthesized forward-to-orig-dst policy. */
   readonly policies: PolicySource | undefined;
+  /** GetProfile for targets inside DESTINATION_PROFILE_NETWORKS; undefined ⇒ no profile lookups. */
+  readonly profiles?: { readonly source: ProfileSource; readonly wanted: (ip: string) => boolean } | undefined;
   readonly synthesize: SynthesizeOptions;
   /** OUTBOUND_DISCOVERY_IDLE_TIMEOUT. */
   readonly idleTimeoutMs: number;
@@ -51,6 +59,12 @@ export class TargetEntry implements OutboundTarget {
   private holders = 0;
   private cancelIdle: (() => void) | undefined;
   private subscription: Subscription<OutboundPolicyView> | undefined;
+  private profileSubscription: Subscription<ProfileView> | undefined;
+  /** The latest policy answer, combined with the profile (when looked up) into `policy`. */
+  private view: Exclude<OutboundPolicyView, { kind: 'rejected' }> | undefined;
+  /** null: looked up, no profile; undefined: not answered yet (or not looked up). */
+  private profile: DestinationProfile | null | undefined;
+  private readonly wantsProfile: boolean;
   private isClosed = false;
   private readonly log: Logger;
 
@@ -60,6 +74,15 @@ export class TargetEntry implements OutboundTarget {
   ) {
     this.id = formatAddr(origDst);
     this.log = deps.log;
+    this.wantsProfile = deps.policies !== undefined && deps.profiles !== undefined && deps.profiles.wanted(origDst.host);
+    if (this.wantsProfile && deps.profiles !== undefined) {
+      try {
+        this.profileSubscription = deps.profiles.source.getProfile(this.id, (view) => this.onProfile(view));
+      } catch (err) {
+        this.log.debug('profile lookup unavailable', { target: this.id, error: messageOf(err) });
+        this.profile = null;
+      }
+    }
     if (deps.policies === undefined) {
       this.install(origDstPolicy(origDst, deps.synthesize));
     } else {
@@ -129,6 +152,8 @@ export class TargetEntry implements OutboundTarget {
     this.cancelIdle = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
+    this.profileSubscription?.unsubscribe();
+    this.profileSubscription = undefined;
     for (const d of [...this.dispatchers.values(), ...this.draining]) d.close();
     this.dispatchers.clear();
     this.draining.clear();
@@ -141,26 +166,42 @@ export class TargetEntry implements OutboundTarget {
 
   private onView(view: OutboundPolicyView): void {
     if (this.isClosed) return;
-    switch (view.kind) {
-      case 'policy':
-        this.install(view.policy);
-        return;
-      case 'fallback':
-        this.install(view.policy ?? origDstPolicy(this.origDst, this.deps.synthesize));
-        return;
-      case 'invalid':
-        this.log.warn('unusable outbound policy; traffic to the target fails', { target: this.id, error: view.message });
-        this.install(view.policy);
-        return;
-      case 'rejected': {
-        if (this.policy !== undefined) return;
-        const err = new DiscoveryRejectedError(this.id, view.code, view.message);
-        this.failure = err;
-        for (const w of this.waiters) w.reject(err);
-        this.waiters.clear();
-        return;
-      }
+    if (view.kind === 'rejected') {
+      if (this.policy !== undefined) return;
+      const err = new DiscoveryRejectedError(this.id, view.code, view.message);
+      this.failure = err;
+      for (const w of this.waiters) w.reject(err);
+      this.waiters.clear();
+      return;
     }
+    if (view.kind === 'invalid') this.log.warn('unusable outbound policy; traffic to the target fails', { target: this.id, error: view.message });
+    this.view = view;
+    this.combine();
+  }
+
+  private onProfile(view: ProfileView): void {
+    if (this.isClosed) return;
+    this.profile = view.kind === 'profile' ? view.profile : null;
+    this.combine();
+  }
+
+  /**
+   * Spec §5.1 steps 2–3: the policy, or (NotFound/Unimplemented) the profile's endpoint or the
+   * original destination; a profile's opaque_protocol makes the target opaque. Waits for the
+   * profile's first answer when one was asked for.
+   */
+  private combine(): void {
+    const view = this.view;
+    if (view === undefined || (this.wantsProfile && this.profile === undefined)) return;
+    const profile = this.profile ?? undefined;
+    let policy: OutboundPolicy;
+    if (view.kind === 'fallback') {
+      policy =
+        profile !== undefined ? profileEndpointPolicy(profile, this.origDst, this.deps.synthesize) : (view.policy ?? origDstPolicy(this.origDst, this.deps.synthesize));
+    } else {
+      policy = view.policy;
+    }
+    this.install(profile?.opaqueProtocol === true ? asOpaque(policy) : policy);
   }
 
   /**
@@ -219,4 +260,12 @@ export class TargetEntry implements OutboundTarget {
       if (this.holders === 0 && !this.isClosed) this.deps.onIdle(this);
     });
   }
+}
+
+/** The policy's opaque route as an Opaque protocol (a profile marked the port opaque). */
+function asOpaque(policy: OutboundPolicy): OutboundPolicy {
+  const p = policy.protocol;
+  if (p.kind === 'opaque' || p.kind === 'tls') return policy;
+  const route = p.kind === 'detect' ? p.opaque.route : undefined;
+  return Object.freeze({ ...policy, protocol: Object.freeze({ kind: 'opaque' as const, route }) });
 }

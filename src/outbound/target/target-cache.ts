@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { formatAddr, type SocketAddr } from '../../transport/addr.js';
 import type { OutboundRuntime, OutboundTarget } from '../context.js';
 import type { EndpointSource } from './dispatchers.js';
-import { TargetEntry, type PolicySource, type TargetDeps } from './outbound-target.js';
+import { TargetEntry, type PolicySource, type ProfileSource, type TargetDeps } from './outbound-target.js';
 
 export interface OutboundTargetsOptions {
   readonly rt: OutboundRuntime;
@@ -11,6 +11,8 @@ export interface OutboundTargetsOptions {
   readonly policyClient?: PolicySource | undefined;
   /** Destination.Get for balancer backends; without it balancers have no endpoints. */
   readonly destinationClient?: EndpointSource | undefined;
+  /** GetProfile by `ip:port` for the IPs `wanted` accepts (DESTINATION_PROFILE_NETWORKS). */
+  readonly profiles?: { readonly source: ProfileSource; readonly wanted: (ip: string) => boolean } | undefined;
   readonly clock?: Clock;
   /** P2C choices and backoff jitter (tests). */
   readonly random?: () => number;
@@ -39,6 +41,7 @@ export function createOutboundTargets(opts: OutboundTargetsOptions): OutboundTar
     clock: opts.clock ?? systemClock,
     random: opts.random,
     policies: opts.policyClient,
+    profiles: opts.profiles,
     destinations: opts.destinationClient,
     synthesize: { detectTimeoutMs: rt.config.detectTimeoutMs, queue: rt.config.tcpQueue },
     idleTimeoutMs: rt.config.discoveryIdleTimeoutMs,

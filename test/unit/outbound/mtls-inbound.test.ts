@@ -9,7 +9,7 @@ import { closeReason, roundTrip } from '../../support/net.js';
 import { credentialsFromLeaf, staticIdentity } from '../../support/static-identity.js';
 import { countingEcho, testConfig } from './helpers/runtime.js';
 import { opaqueStack } from './helpers/stack.js';
-import { SERVICE_PATH, addUpdate, balancerBackend, opaquePolicy, weightedAddr } from './helpers/wire.js';
+import { SERVICE_PATH, addUpdate, balancerBackend, opaquePolicy, weightedAddr } from '../../support/outbound-wire.js';
 
 const pki = new TestPki();
 t.teardown(() => pki.cleanup());

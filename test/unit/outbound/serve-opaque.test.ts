@@ -10,7 +10,7 @@ import { closeReason, roundTrip } from '../../support/net.js';
 import { until } from '../control/helpers/test-clock.js';
 import { countingEcho, echoOnce } from './helpers/runtime.js';
 import { opaqueStack } from './helpers/stack.js';
-import { SERVICE_PATH, addUpdate, balancerBackend, failingBackend, forwardBackend, opaquePolicy, removeUpdate, weightedAddr } from './helpers/wire.js';
+import { SERVICE_PATH, addUpdate, balancerBackend, failingBackend, forwardBackend, opaquePolicy, removeUpdate, weightedAddr } from '../../support/outbound-wire.js';
 
 const pki = new TestPki();
 t.teardown(() => pki.cleanup());

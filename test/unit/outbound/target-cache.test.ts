@@ -13,7 +13,7 @@ import { staticIdentity } from '../../support/static-identity.js';
 import { controlPlaneClients } from '../../../src/discovery/clients.js';
 import { TestClock, until } from '../control/helpers/test-clock.js';
 import { testConfig, testRuntime } from './helpers/runtime.js';
-import { forwardBackend, opaquePolicy, weightedAddr } from './helpers/wire.js';
+import { forwardBackend, opaquePolicy, weightedAddr } from '../../support/outbound-wire.js';
 
 const pki = new TestPki();
 t.teardown(() => pki.cleanup());

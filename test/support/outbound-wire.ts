@@ -1,5 +1,5 @@
-// Control-plane messages (in protobufjs object form) for the outbound tests: policies, backends, endpoints.
-import { duration, tcpAddress, type Wire } from '../../../support/control-plane-codec.js';
+// Control-plane messages (in protobufjs object form) for outbound tests: policies, backends, endpoints.
+import { duration, tcpAddress, type Wire } from './control-plane-codec.js';
 
 export const SERVICE_PATH = 'echo.test.svc.cluster.local:80';
 
@@ -53,6 +53,8 @@ export interface AddrOpts {
   readonly uriIdentity?: string;
   readonly serverName?: string;
   readonly opaqueTransportPort?: number;
+  /** ProtocolHint h2: HTTP/1 requests are upgraded to HTTP/2 with l5d-orig-proto. */
+  readonly h2?: boolean;
 }
 
 /** A `WeightedAddr`. */
@@ -68,7 +70,11 @@ export function weightedAddr(ip: string, port: number, opts: AddrOpts = {}): Wir
     weight: 10_000,
     metricLabels: opts.labels ?? {},
     ...(tlsIdentity !== undefined ? { tlsIdentity } : {}),
-    ...(opts.opaqueTransportPort !== undefined ? { protocolHint: { opaque: {}, opaqueTransport: { inboundPort: opts.opaqueTransportPort } } } : {}),
+    ...(opts.opaqueTransportPort !== undefined
+      ? { protocolHint: { opaque: {}, opaqueTransport: { inboundPort: opts.opaqueTransportPort } } }
+      : opts.h2 === true
+        ? { protocolHint: { h2: {} } }
+        : {}),
   };
 }
 
@@ -79,4 +85,31 @@ export function addUpdate(addrs: readonly Wire[], labels: Record<string, string>
 
 export function removeUpdate(ip: string, ...ports: number[]): Wire {
   return { remove: { addrs: ports.map((p) => tcpAddress(ip, p)) } };
+}
+
+/** A match-all HTTP route to `backends` (first-available), as the controller's default Service route. */
+export function httpRoute(backends: readonly Wire[], extra: Wire = {}): Wire {
+  return {
+    metadata: { default: 'http' },
+    rules: [{ matches: [{ path: { prefix: '/' } }], backends: { firstAvailable: { backends: backends.map((backend) => ({ backend })) } }, ...extra }],
+  };
+}
+
+/**
+ * The policy a controller sends for a Service port: Detect (10s), HTTP/1 and HTTP/2 routes and
+ * an opaque route, all to `backends`. `rule` adds fields to the HTTP rule (timeouts, retry…).
+ */
+export function servicePolicy(backends: readonly Wire[], rule: Wire = {}): Wire {
+  const http = { routes: [httpRoute(backends, rule)] };
+  return {
+    metadata: serviceMeta(),
+    protocol: {
+      detect: {
+        timeout: duration(10_000),
+        opaque: { routes: [{ metadata: { default: 'opaq' }, rules: [{ backends: { firstAvailable: { backends: backends.map((backend) => ({ backend })) } } }] }] },
+        http1: http,
+        http2: http,
+      },
+    },
+  };
 }
