@@ -20,6 +20,9 @@ import { createEndpointConnector } from './endpoint/connector.js';
 import { detectOutboundHttp } from './http/detect.js';
 import { OutboundHttp1 } from './http/serve-http1.js';
 import { serveOutboundOpaque } from './opaque/serve-opaque.js';
+import { streamRouteOf } from './opaque/stream-routes.js';
+import { tlsRouteFor } from './tls/sni-routes.js';
+import { detectTls } from '../tls/detect.js';
 import { createOutboundTargets, type OutboundTargets } from './target/target-cache.js';
 import { LoopbackRefused } from './tcp-forward.js';
 
@@ -121,22 +124,42 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
             case 'closed':
               return;
             case 'h2':
+              return await serveOutboundOpaque(socket, target, connector, rt, STREAM);
             case 'opaque':
-              // HTTP/2 from the app is carried as a byte stream over the opaque route (mTLS to
-              // the peer proxy, which serves it as HTTP/2): no per-request routing yet.
               return await serveOutboundOpaque(socket, target, connector, rt);
           }
           return;
         }
         case 'http2':
         case 'grpc':
+          return await serveOutboundOpaque(socket, target, connector, rt, STREAM);
         case 'opaque':
-        case 'tls':
           return await serveOutboundOpaque(socket, target, connector, rt);
+        case 'tls':
+          return await serveTlsPassthrough(socket, target);
       }
     } finally {
       release();
     }
+  }
+
+  /** Protocol Tls: the ClientHello's SNI picks the route; the TLS session itself passes through untouched. */
+  async function serveTlsPassthrough(socket: net.Socket, target: OutboundTarget): Promise<void> {
+    let sni: string | undefined;
+    try {
+      const d = await detectTls(socket, { timeoutMs: outbound.detectTimeoutMs });
+      if (d.result.kind !== 'client-hello') {
+        log.info('Connection closed', { error: 'expected a TLS ClientHello', client: socket.remoteAddress, target: formatAddr(target.origDst) });
+        socket.resetAndDestroy();
+        return;
+      }
+      sni = d.result.sni;
+    } catch (err) {
+      log.info('Connection closed', { error: messageOf(err), client: socket.remoteAddress, target: formatAddr(target.origDst) });
+      socket.destroy();
+      return;
+    }
+    await serveOutboundOpaque(socket, target, connector, rt, { routeOf: (policy) => tlsRouteFor(policy, sni) });
   }
 
   return {
@@ -150,3 +173,4 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
 }
 
 const EMPTY = Buffer.alloc(0);
+const STREAM = Object.freeze({ routeOf: streamRouteOf });

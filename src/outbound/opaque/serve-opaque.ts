@@ -18,6 +18,8 @@ export interface ServeOpaqueOptions {
   readonly clock?: Clock;
   /** Distribution draws and backoff jitter (tests). */
   readonly random?: () => number;
+  /** The route under a policy; default: its opaque route (TLS passthrough passes an SNI-based choice). */
+  readonly routeOf?: (policy: OutboundPolicy) => OpaqueRoute | undefined;
 }
 
 /**
@@ -71,7 +73,7 @@ async function serve(client: net.Socket, target: OutboundTarget, connector: Endp
   for (;;) {
     // Read per attempt, so a policy update between connect retries applies.
     const current = target.current() ?? policy;
-    const route = opaqueRoute(current);
+    const route = (opts.routeOf ?? opaqueRoute)(current);
     if (route === undefined) return refuse(`no opaque route for ${current.protocol.kind} traffic`);
     const filter = route.rule.filters[0];
     if (filter !== undefined) return refuse(filter.kind === 'forbidden' ? 'opaque route forbids the connection' : filter.message);
