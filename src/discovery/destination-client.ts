@@ -9,7 +9,7 @@ import { watchStream, type WatchFailure } from '../control/watch.js';
 import { decodeProfile, decodeUpdate } from './destination-decode.js';
 import type { DestinationProfile, DestinationUpdate, EndpointsView, ProfileView } from './destination-types.js';
 import { EndpointState, replayEndpoints } from './endpoint-state.js';
-import { SharedWatches, type Subscription } from './shared-watches.js';
+import { SharedWatches, type Subscription, type WatchSink } from './shared-watches.js';
 import { logWatchFailure } from './watch-log.js';
 import { messageCodec } from './wire.js';
 
@@ -74,7 +74,7 @@ export class DestinationClient {
     return this.requestCodec.encode({ scheme: DESTINATION_SCHEME, path, contextToken: this.opts.contextToken });
   }
 
-  private startGet(authority: string, sink: { publish(v: EndpointsView): void }): { close(): void } {
+  private startGet(authority: string, sink: WatchSink<EndpointsView>): { close(): void } {
     const log = this.logger.child('destination');
     const state = new EndpointState();
     const warn = (message: string): void => log.warn(message, { authority });
@@ -92,6 +92,7 @@ export class DestinationClient {
       onError: (failure: WatchFailure) => {
         logWatchFailure(log, failure, { authority });
         if (failure.final) sink.publish(state.rejected(statusName(failure.code), failure.details));
+        else sink.unavailable();
       },
       backoff: new ExpBackoff(this.opts.backoff, this.opts.random),
       retryable: destinationRetryable,
@@ -101,7 +102,7 @@ export class DestinationClient {
     });
   }
 
-  private startProfile(target: string, sink: { publish(v: ProfileView): void }): { close(): void } {
+  private startProfile(target: string, sink: WatchSink<ProfileView>): { close(): void } {
     const log = this.logger.child('profile');
     const warn = (message: string): void => log.warn(message, { target });
     let published = false;
@@ -119,6 +120,7 @@ export class DestinationClient {
         logWatchFailure(log, failure, { target });
         // A refusal means "no profile"; a profile already received stays in force.
         if (failure.final && !published) sink.publish(Object.freeze({ kind: 'none', code: statusName(failure.code), message: failure.details }));
+        else if (!failure.final) sink.unavailable();
       },
       backoff: new ExpBackoff(this.opts.backoff, this.opts.random),
       retryable: destinationRetryable,

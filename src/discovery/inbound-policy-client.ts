@@ -10,7 +10,7 @@ import { watchStream } from '../control/watch.js';
 import { decodeServer } from '../policy/inbound/decode.js';
 import { invalidPolicy } from '../policy/inbound/defaults.js';
 import type { ServerPolicy } from '../policy/inbound/types.js';
-import { SharedWatches, type Subscription } from './shared-watches.js';
+import { SharedWatches, type Subscription, type WatchSink } from './shared-watches.js';
 import { logWatchFailure } from './watch-log.js';
 import { messageCodec } from './wire.js';
 
@@ -81,7 +81,7 @@ export class InboundPolicyClient {
     this.watches.close();
   }
 
-  private start(port: number, sink: { publish(v: InboundPolicyView): void }): { close(): void } {
+  private start(port: number, sink: WatchSink<InboundPolicyView>): { close(): void } {
     const invalidTimeout = this.opts.invalidDetectTimeoutMs ?? 10_000;
     return watchStream<Buffer, InboundPolicyView>({
       channel: this.opts.channel,
@@ -98,7 +98,10 @@ export class InboundPolicyClient {
         }
       },
       onMessage: (view) => sink.publish(view),
-      onError: (failure) => logWatchFailure(this.logger, failure, { port }),
+      onError: (failure) => {
+        logWatchFailure(this.logger, failure, { port });
+        if (!failure.final) sink.unavailable();
+      },
       backoff: new ExpBackoff(this.opts.backoff, this.opts.random),
       retryable: inboundPolicyRetryable,
       streamLimits: this.opts.streamLimits,

@@ -13,7 +13,7 @@ import { encodeTcpAddress } from './net-decode.js';
 import { invalidOutboundPolicy, origDstPolicy, type SynthesizeOptions } from './outbound-fallback.js';
 import { decodeOutboundPolicy } from './outbound-policy-decode.js';
 import type { OutboundPolicyView } from './outbound-policy-types.js';
-import { SharedWatches, type Subscription } from './shared-watches.js';
+import { SharedWatches, type Subscription, type WatchSink } from './shared-watches.js';
 import { logWatchFailure } from './watch-log.js';
 import { messageCodec } from './wire.js';
 
@@ -78,7 +78,7 @@ export class OutboundPolicyClient {
     this.watches.close();
   }
 
-  private start(target: OutboundTarget, sink: { publish(v: OutboundPolicyView): void }): { close(): void } {
+  private start(target: OutboundTarget, sink: WatchSink<OutboundPolicyView>): { close(): void } {
     const key = targetKey(target);
     const warn = (message: string): void => this.logger.warn(message, { target: key });
     const request =
@@ -116,6 +116,7 @@ export class OutboundPolicyClient {
           return;
         }
         logWatchFailure(this.logger, failure, { target: key });
+        if (!failure.final) sink.unavailable();
         // A refusal after a good policy keeps that policy; before one, the connection cannot proceed.
         if (failure.final && !published) sink.publish(Object.freeze({ kind: 'rejected', code: statusName(failure.code), message: failure.details }));
       },

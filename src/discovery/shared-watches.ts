@@ -6,6 +6,12 @@ import type { Logger } from '../log/logger.js';
 /** How a started watch reports values. */
 export interface WatchSink<V> {
   publish(value: V): void;
+  /**
+   * The control plane could not be reached or the stream failed transiently (it is being
+   * retried). Before a first value, this lets an entry fall back to what it knew when it was
+   * last evicted.
+   */
+  unavailable(): void;
 }
 
 export interface StartedWatch {
@@ -25,6 +31,8 @@ export interface SharedWatchesOptions<K, V> {
   readonly replay?: (current: V) => V;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** How many evicted entries' last values are kept for `unavailable` fallbacks (default 10000). */
+  readonly lastKnownLimit?: number;
 }
 
 export interface Subscription<V> {
@@ -51,10 +59,14 @@ interface Entry<K, V> {
   readonly waiters: Set<{ resolve: (v: V) => void; reject: (e: Error) => void }>;
   watch: StartedWatch | undefined;
   cancelEviction: (() => void) | undefined;
+  /** What the key's previous entry last knew (a fallback while the control plane is away). */
+  stale: V | undefined;
 }
 
 export class SharedWatches<K, V> {
   private readonly entries = new Map<string, Entry<K, V>>();
+  /** Last values of evicted entries, oldest first (Map insertion order). */
+  private readonly lastKnown = new Map<string, V>();
   private closed = false;
 
   constructor(private readonly opts: SharedWatchesOptions<K, V>) {}
@@ -118,6 +130,7 @@ export class SharedWatches<K, V> {
     if (this.closed) return;
     this.closed = true;
     for (const entry of [...this.entries.values()]) this.evict(entry);
+    this.lastKnown.clear();
   }
 
   private entry(key: K): Entry<K, V> {
@@ -133,15 +146,31 @@ export class SharedWatches<K, V> {
       waiters: new Set(),
       watch: undefined,
       cancelEviction: undefined,
+      stale: this.lastKnown.get(id),
     };
+    this.lastKnown.delete(id);
     this.entries.set(id, entry);
-    entry.watch = this.opts.start(key, { publish: (value) => this.publish(entry, value) });
+    entry.watch = this.opts.start(key, { publish: (value) => this.publish(entry, value), unavailable: () => this.unavailable(entry) });
     return entry;
+  }
+
+  /**
+   * A new watch for a key seen before cannot reach the control plane: rather than leave its
+   * subscribers waiting (connections would hang until it returns), serve the last known value,
+   * as a live watch keeps it. The watch goes on retrying and replaces it when it answers.
+   */
+  private unavailable(entry: Entry<K, V>): void {
+    if (this.entries.get(entry.id) !== entry || entry.value !== undefined || entry.stale === undefined) return;
+    const stale = entry.stale;
+    entry.stale = undefined;
+    this.opts.logger.info('control plane unavailable; using the last known state', { target: entry.id });
+    this.publish(entry, stale);
   }
 
   private publish(entry: Entry<K, V>, value: V): void {
     if (this.entries.get(entry.id) !== entry) return;
     entry.value = value;
+    entry.stale = undefined;
     for (const w of [...entry.waiters]) {
       entry.waiters.delete(w);
       w.resolve(value);
@@ -157,6 +186,17 @@ export class SharedWatches<K, V> {
     }
   }
 
+  private remember(id: string, value: V): void {
+    this.lastKnown.delete(id);
+    this.lastKnown.set(id, value);
+    const limit = this.opts.lastKnownLimit ?? 10_000;
+    while (this.lastKnown.size > limit) {
+      const oldest = this.lastKnown.keys().next();
+      if (oldest.done === true) break;
+      this.lastKnown.delete(oldest.value);
+    }
+  }
+
   private scheduleEviction(entry: Entry<K, V>): void {
     if (entry.cancelEviction !== undefined || this.opts.retain?.(entry.key) === true) return;
     entry.cancelEviction = this.opts.clock.setTimer(this.opts.idleTimeoutMs, () => {
@@ -168,6 +208,8 @@ export class SharedWatches<K, V> {
   private evict(entry: Entry<K, V>): void {
     if (this.entries.get(entry.id) !== entry) return;
     this.entries.delete(entry.id);
+    const last = entry.value ?? entry.stale;
+    if (last !== undefined && !this.closed) this.remember(entry.id, last);
     entry.cancelEviction?.();
     entry.cancelEviction = undefined;
     this.opts.logger.debug('discovery watch evicted', { target: entry.id });

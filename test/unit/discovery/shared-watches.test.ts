@@ -106,3 +106,42 @@ t.test('a throwing subscriber does not stop the others', async (t) => {
   started[0]?.sink.publish('v');
   t.same(seen, ['v']);
 });
+
+t.test('an evicted key that cannot reach the control plane again is served its last known value', async (t) => {
+  const { clock, started, watches } = setup();
+  const first = watches.subscribe('web:80');
+  started[0]?.sink.publish('endpoints-v1');
+  first.unsubscribe();
+  clock.advance(5000);
+  t.equal(started[0]?.closed, true, 'evicted after the idle timeout');
+
+  const seen: string[] = [];
+  const again = watches.subscribe('web:80', (v) => seen.push(v));
+  t.equal(started.length, 2, 'a new watch was started');
+  t.same(seen, [], 'nothing stale is served while the new watch may still answer');
+  started[1]?.sink.unavailable();
+  t.same(seen, ['endpoints-v1'], 'the control plane is away: the last known value is served');
+  t.equal(again.current(), 'endpoints-v1');
+  started[1]?.sink.unavailable();
+  t.same(seen, ['endpoints-v1'], 'served once');
+  started[1]?.sink.publish('endpoints-v2');
+  t.same(seen, ['endpoints-v1', 'endpoints-v2'], 'the control plane answers: its value replaces the stale one');
+});
+
+t.test('no fallback without a previous value, nor once the watch has answered', async (t) => {
+  const { clock, started, watches } = setup();
+  const seen: string[] = [];
+  watches.subscribe('new:80', (v) => seen.push(v));
+  started[0]?.sink.unavailable();
+  t.same(seen, [], 'a key never seen has nothing to fall back to');
+
+  const s = watches.subscribe('web:80');
+  started[1]?.sink.publish('old');
+  s.unsubscribe();
+  clock.advance(5000);
+  const later: string[] = [];
+  watches.subscribe('web:80', (v) => later.push(v));
+  started[2]?.sink.publish('fresh');
+  started[2]?.sink.unavailable();
+  t.same(later, ['fresh'], 'a transient failure after a fresh answer keeps the fresh value');
+});
