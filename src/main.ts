@@ -4,6 +4,7 @@ import { loadConfig, ConfigError } from './config/index.js';
 import { messageOf } from './core/errors.js';
 import { runIptablesCli } from './iptables/cli.js';
 import { runIdentityCli } from './identity/identity-cli.js';
+import { runVmCli } from './vm/cli.js';
 import { createRootLogger } from './log/root-logger.js';
 import { startProxy } from './app.js';
 import { BUILD_INFO, VERSION } from './version.js';
@@ -14,6 +15,10 @@ Commands:
   (none)            run the proxy, configured by the LINKERD2_PROXY_* environment variables
   iptables          apply|remove|print the mesh-expansion capture rules (see: iptables --help)
   identity init     write the key and CSR used with the Linkerd identity service
+  dev-control-plane serve a local Linkerd control plane from Kubernetes YAML (see: dev-control-plane --help)
+  vm init           write the env file for an ExternalWorkload (see: vm --help)
+  demo              the mesh-expansion walkthrough on this machine (npm start; needs root)
+  demo-app          the demo's HTTP app and client (serve|get)
   version           print the version (also --version)
   help              this text
 `;
@@ -42,6 +47,14 @@ async function main(argv: string[]): Promise<number> {
       return runIptablesCli(rest, { stdout: (s) => stdout.write(s), stderr: (s) => stderr.write(s) });
     case 'identity':
       return runIdentityCli(rest, stderr);
+    case 'dev-control-plane':
+      return (await import('./devmesh/cli.js')).runDevControlPlaneCli(rest, { stdout, stderr });
+    case 'demo':
+      return (await import('./demo/cli.js')).runDemoCli(rest, { path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', isRoot: process.getuid?.() === 0 }, process.stdout, (s) => stderr.write(s));
+    case 'demo-app':
+      return (await import('./demo/terminus.js')).runDemoAppCli(rest, (s) => stdout.write(s), (s) => stderr.write(s));
+    case 'vm':
+      return runVmCli(rest, { stdout: (s) => stdout.write(s), stderr: (s) => stderr.write(s) });
     case 'version':
     case '--version':
     case '-V':

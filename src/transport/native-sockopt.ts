@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type koffiModule from 'koffi';
 import { ProxyError, messageOf } from '../core/errors.js';
+import { loadEmbeddedAddon } from '../sea-assets.js';
 
 type Koffi = typeof koffiModule;
 
@@ -54,7 +55,8 @@ function bind(): Bound {
   }
   try {
     // A synchronous require keeps lookups synchronous and lets this module import without koffi.
-    const required = createRequire(import.meta.url)('koffi') as Koffi & { default?: Koffi };
+    // The single-file binary carries koffi's prebuilt addon itself (there is no node_modules).
+    const required = (loadEmbeddedAddon('koffi.node') ?? createRequire(import.meta.url)('koffi')) as Koffi & { default?: Koffi };
     const koffi = required.default ?? required;
     const libc = koffi.load('libc.so.6');
     const errnoNames = new Map<number, string>();

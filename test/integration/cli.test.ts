@@ -62,10 +62,10 @@ async function listenEnv(): Promise<{ env: Record<string, string>; admin: number
   };
 }
 
-t.test('--version prints the package version', async (t) => {
+t.test('--version prints the package version (and the commit, checked in binary-version.test.ts)', async (t) => {
   const run = cli(t, ['--version'], {});
   t.equal(await run.code, 0);
-  t.equal(run.output(), `linkerd2-proxy-ts ${VERSION}\n`);
+  t.match(run.output(), new RegExp(`^linkerd2-proxy-ts ${VERSION.replace(/\./g, '\\.')}( \\([0-9a-f]{40}\\))?\n$`));
 });
 
 t.test('no configuration: exit 64, saying what is needed', async (t) => {
