@@ -83,7 +83,8 @@ function decodeTlsIdentity(t: Obj, path: string, warn: DecodeWarn): EndpointTlsI
   return Object.freeze({ ...identity, serverName: serverName.toLowerCase() });
 }
 
-function isUri(text: string): boolean {
+/** A URI as an identity: a scheme and something `URL` parses (SPIFFE ids, for instance). */
+export function isUri(text: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) return false;
   try {
     new URL(text);

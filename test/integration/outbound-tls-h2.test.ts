@@ -40,6 +40,20 @@ function tlsThrough(port: number, servername: string): Promise<string> {
   });
 }
 
+/** One HTTP/2 prior-knowledge GET through `port` on a new connection; resolves with the body. */
+async function h2Get(t: Test, port: number, path: string): Promise<string> {
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  t.teardown(() => client.close());
+  return new Promise<string>((resolve, reject) => {
+    const req = client.request({ ':path': path });
+    let got = '';
+    req.on('data', (c: Buffer) => (got += c.toString()));
+    req.on('end', () => resolve(got));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 t.test('protocol Tls: the SNI picks the route, the session passes through to that backend untouched', async (t) => {
   const a = await tlsOrigin(t, 'a.example.com');
   const b = await tlsOrigin(t, 'b.example.com');
@@ -86,16 +100,7 @@ t.test('HTTP/2 from the app reaches the Service endpoints as HTTP/2 (Detect and 
   mesh.policy.outbound('10.43.0.20:443').publish({ metadata: serviceMeta(), protocol: { http2: { routes: [route] } } });
   mesh.dst.getSender(SERVICE_PATH).publish(addUpdate([weightedAddr('127.0.0.1', port)]));
 
-  const client = http2.connect(`http://127.0.0.1:${mesh.outboundPort}`);
-  t.teardown(() => client.close());
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = client.request({ ':path': '/grpc.Service/Method' });
-    let got = '';
-    req.on('data', (c: Buffer) => (got += c.toString()));
-    req.on('end', () => resolve(got));
-    req.on('error', reject);
-    req.end();
-  });
+  const body = await h2Get(t, mesh.outboundPort, '/grpc.Service/Method');
   t.equal(body, 'h2 origin', 'an Http2 policy: served by the discovered endpoint');
   t.same(seen, ['/grpc.Service/Method']);
 
@@ -112,15 +117,6 @@ t.test('HTTP/2 from the app reaches the Service endpoints as HTTP/2 (Detect and 
     },
   });
   await new Promise((r) => setTimeout(r, 100));
-  const client2 = http2.connect(`http://127.0.0.1:${mesh.outboundPort}`);
-  t.teardown(() => client2.close());
-  const body2 = await new Promise<string>((resolve, reject) => {
-    const req = client2.request({ ':path': '/detected' });
-    let got = '';
-    req.on('data', (c: Buffer) => (got += c.toString()));
-    req.on('end', () => resolve(got));
-    req.on('error', reject);
-    req.end();
-  });
+  const body2 = await h2Get(t, mesh.outboundPort, '/detected');
   t.equal(body2, 'h2 origin', 'a Detect policy: the HTTP/2 preface is carried to the endpoint');
 });

@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ipv6Value } from '../../src/discovery/net-decode.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import type protobuf from 'protobufjs';
-import { protoRoot, protoType } from '../../src/proto/load.js';
+import { protoType } from '../../src/proto/load.js';
+import { serviceDefinition } from '../../src/devmesh/grpc/service-definition.js';
 
 /** A message as plain data: the shape `Type.fromObject` accepts and `DECODE_OPTIONS` produces. */
 export type Wire = Record<string, unknown>;
@@ -48,28 +49,8 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): Wire {
   return type.toObject(type.decode(bytes), DECODE_OPTIONS);
 }
 
-/** grpc-js definitions for every method of a service in our schemas, keyed by method name. */
-export function serviceDefinition(serviceName: string): grpc.ServiceDefinition {
-  const service = protoRoot().lookupService(serviceName);
-  const fullName = service.fullName.replace(/^\./, '');
-  const definition: Record<string, grpc.MethodDefinition<Wire, Wire>> = {};
-  for (const method of service.methodsArray) {
-    method.resolve();
-    const req = method.resolvedRequestType;
-    const res = method.resolvedResponseType;
-    if (!req || !res) throw new Error(`unresolved types for ${fullName}/${method.name}`);
-    definition[method.name] = {
-      path: `/${fullName}/${method.name}`,
-      requestStream: method.requestStream === true,
-      responseStream: method.responseStream === true,
-      requestSerialize: (v: Wire) => Buffer.from(req.encode(req.fromObject(v)).finish()),
-      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), DECODE_OPTIONS),
-      responseSerialize: (v: Wire) => Buffer.from(res.encode(res.fromObject(v)).finish()),
-      responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), DECODE_OPTIONS),
-    };
-  }
-  return definition;
-}
+/** grpc-js definitions for every method of a service in our schemas (the dev control plane's). */
+export { serviceDefinition };
 
 /** The outcome of a call, as a client sees it. */
 export interface CallStatus {

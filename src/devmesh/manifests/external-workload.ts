@@ -1,4 +1,5 @@
 // ExternalWorkload (workload.linkerd.io v1beta1 `meshTLS`, v1alpha1 `meshTls`): identity, IPs, ports, Ready.
+import { isUri } from '../../discovery/endpoint-decode.js';
 import { parseIp } from '../../config/ip.js';
 import { isValidDnsName } from '../../config/dns-name.js';
 import { at, intField, recordField, recordItems, stringField, type Json, type ParseCtx } from './fields.js';
@@ -34,15 +35,6 @@ export function tcpPortNames(ports: readonly DeclaredPort[]): Map<string, number
   return names;
 }
 
-function isUri(text: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) return false;
-  try {
-    new URL(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function readExternalWorkload(ctx: ParseCtx, doc: Json, apiVersion: string, source: ResourceSource): ExternalWorkloadResource | undefined {
   const meta = readMetadata(ctx, doc, true);
