@@ -1,5 +1,5 @@
 // Connection and request authorization against a server policy, precompiled into closures once per policy.
-import { authzNetworksContain, parseIpAddr, type IpAddr } from './ip.js';
+import { authzNetworksContain, clientIpAddr, type IpAddr } from './ip.js';
 import { isAuditMeta } from './meta.js';
 import {
   compareGrpcSummary,
@@ -227,7 +227,7 @@ export function compileServerPolicy(policy: ServerPolicy): CompiledServerPolicy 
   return Object.freeze({
     policy,
     authorizeTcp(conn: ClientConnection): TcpAuthorization {
-      const a = firstAdmitting(tcp, parseIpAddr(conn.clientIp), conn.tls);
+      const a = firstAdmitting(tcp, clientIpAddr(conn.clientIp), conn.tls);
       return a === undefined ? DENIED_TCP : { allowed: true, authz: a.authz, audit: a.audit };
     },
     authorizeHttp(conn: ClientConnection, req: HttpRequestView): HttpAuthorization {
@@ -235,14 +235,14 @@ export function compileServerPolicy(policy: ServerPolicy): CompiledServerPolicy 
       if (httpRoutes !== undefined) {
         const best = findRoute(httpRoutes, facts, DEFAULT_HTTP_SUMMARY, compareHttpSummary);
         if (best === undefined) return NOT_FOUND;
-        const a = firstAdmitting(best.route.authzs, parseIpAddr(conn.clientIp), conn.tls);
+        const a = firstAdmitting(best.route.authzs, clientIpAddr(conn.clientIp), conn.tls);
         if (a === undefined) return { kind: 'denied', routeKind: 'http', route: best.route.route };
         return { kind: 'allowed', routeKind: 'http', route: best.route.route, rule: best.rule, match: best.summary, authz: a.authz, audit: a.audit };
       }
       if (grpcRoutes !== undefined) {
         const best = findRoute(grpcRoutes, facts, DEFAULT_GRPC_SUMMARY, compareGrpcSummary);
         if (best === undefined) return NOT_FOUND;
-        const a = firstAdmitting(best.route.authzs, parseIpAddr(conn.clientIp), conn.tls);
+        const a = firstAdmitting(best.route.authzs, clientIpAddr(conn.clientIp), conn.tls);
         if (a === undefined) return { kind: 'denied', routeKind: 'grpc', route: best.route.route };
         return { kind: 'allowed', routeKind: 'grpc', route: best.route.route, rule: best.rule, match: best.summary, authz: a.authz, audit: a.audit };
       }

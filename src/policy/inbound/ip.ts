@@ -161,3 +161,18 @@ export function ipv6FromHalves(first: bigint, last: bigint): string {
   const text = hextets.join(':');
   return canonicalIp(text) ?? text;
 }
+
+let lastText: string | undefined;
+let lastAddr: IpAddr | undefined;
+
+/**
+ * parseIpAddr for the per-request path: the requests of a connection (and the connections of
+ * one client) share their address, so the last one parsed is kept.
+ */
+export function clientIpAddr(text: string): IpAddr | undefined {
+  if (text !== lastText) {
+    lastAddr = parseIpAddr(text);
+    lastText = text;
+  }
+  return lastAddr;
+}
