@@ -18,17 +18,21 @@ export interface BodyDecoder {
 export class LengthDecoder implements BodyDecoder {
   done = true;
   error: string | undefined = undefined;
+  /** Payload bytes seen since reset(). */
+  dataBytes = 0;
   private remaining = 0;
 
   reset(length: number): this {
     this.remaining = length;
     this.done = length === 0;
+    this.dataBytes = 0;
     return this;
   }
 
   feed(_buf: Buffer, start: number, end: number): number {
     const n = Math.min(this.remaining, end - start);
     this.remaining -= n;
+    this.dataBytes += n;
     if (this.remaining === 0) this.done = true;
     return n;
   }
@@ -87,6 +91,8 @@ export class ChunkedDecoder implements BodyDecoder {
   done = false;
   error: string | undefined = undefined;
   runIsData = false;
+  /** Chunk payload bytes seen since reset() (framing, extensions and trailers excluded). */
+  dataBytes = 0;
   private state = SIZE_START;
   private size = 0;
   private extBytes = 0;
@@ -99,6 +105,7 @@ export class ChunkedDecoder implements BodyDecoder {
     this.size = 0;
     this.extBytes = 0;
     this.trailerBytes = 0;
+    this.dataBytes = 0;
     return this;
   }
 
@@ -127,6 +134,7 @@ export class ChunkedDecoder implements BodyDecoder {
         const n = Math.min(this.size, end - i);
         i += n;
         this.size -= n;
+        this.dataBytes += n;
         if (this.size === 0) this.state = DATA_CR;
         if (runs) break;
         continue;

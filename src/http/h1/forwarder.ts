@@ -322,15 +322,15 @@ class Http1ServerConnection extends BufferedInput implements ExchangeHost, Http1
     this.pump();
   }
 
-  exchangeFailed(resp: SyntheticResponse): void {
+  exchangeFailed(resp: SyntheticResponse, outcome: Http1Outcome): void {
     if (this.state !== S_EXCHANGE) return;
     this.writeSynthetic(resp, this.req!.version, true);
-    this.endRequest(resp.status, 'synthetic');
+    this.endRequest(resp.status, outcome);
     this.closeClient();
   }
 
-  exchangeAborted(): void {
-    this.endRequest(this.status, 'upstream-reset');
+  exchangeAborted(outcome: Http1Outcome): void {
+    this.endRequest(this.status, outcome);
     this.destroyClient();
   }
 

@@ -14,22 +14,53 @@ export interface ForwardDecision {
   readonly kind: 'forward';
   readonly pool: Http1Pool;
   /**
-   * The endpoint. Absolute-form requests are pooled apart from origin-form ones (the key gets
-   * a suffix); HTTP/1.0 requests, requests without Host, upgrades and CONNECT use one-off
-   * connections (spec §5.8, §5.7).
+   * The endpoint. Its connections are pooled per request authority (Host, or the absolute URI's)
+   * and absolute-form requests apart from origin-form ones, as hyper's pools key them;
+   * HTTP/1.0 requests, requests without Host, upgrades and CONNECT use one-off connections
+   * (spec §5.8, §5.7).
    */
   readonly target: UpstreamTarget;
   /** Applied after hop-by-hop stripping, e.g. set or remove `l5d-client-id`. */
   readonly requestEdits?: HeadEdits;
   /** Applied to the upstream's response, e.g. remove `l5d-proxy-error` / `l5d-proxy-connection`. */
   readonly responseEdits?: HeadEdits;
-  /** No response head within this many ms of routing ⇒ 504, connection closed (route timeout). */
+  /**
+   * The route's response timeout: counted from when the request body has been sent (or the
+   * response head arrived, if sooner) until the response ends. Before the head ⇒ 504 and the
+   * connection closes; during the body ⇒ the client connection is reset. Per attempt.
+   */
   readonly responseTimeoutMs?: number;
+  /**
+   * The route's request timeout: the whole exchange, from the request head to the response's
+   * end, retries included. Read from the first attempt's decision only. Same failure as above.
+   */
+  readonly requestTimeoutMs?: number;
+  /** Retries for this request (client policy); absent ⇒ the request is sent once. */
+  readonly retry?: ForwardRetry;
   /**
    * Sees each final response head before it is relayed; returning true closes the client
    * connection after this response (e.g. `l5d-proxy-connection: close` from a forward target).
    */
   readonly onResponseHead?: (res: ResponseHead, req: RequestHead) => boolean | undefined;
+}
+
+/**
+ * How the engine replays a request (spec §5.5): the body is kept (as received) while it stays
+ * within `maxRequestBytes`; a request whose body was cut short of the limit, or is still being
+ * sent when a response arrives, is never retried. Before a final response head (or an attempt
+ * timeout) is acted upon, the hooks decide: a decision means "discard this attempt and make
+ * that one instead" (it may answer locally), undefined means "this is the outcome". Each
+ * attempt's decision carries its own hooks (with the limit counted down by the handler).
+ */
+export interface ForwardRetry {
+  /** Payload bytes (chunked framing excluded) a replayable body may have. */
+  readonly maxRequestBytes: number;
+  /** This attempt's deadline for a response head, from when the request was sent; its expiry may be retried. */
+  readonly attemptTimeoutMs: number | undefined;
+  /** A final (non-1xx) response head of this attempt, before any of it reaches the client. */
+  retryResponse(res: ResponseHead, req: RequestHead): RouteDecision | Promise<RouteDecision> | undefined;
+  /** The attempt timeout fired before a response head. */
+  retryTimeout(req: RequestHead): RouteDecision | Promise<RouteDecision> | undefined;
 }
 
 /** Answer locally (404 no route, 403 unauthorized, 429, redirects, injected faults …). */
@@ -57,6 +88,12 @@ export type Http1Outcome =
   | 'upgraded'
   /** The upstream failed after its response began: the client connection was reset. */
   | 'upstream-reset'
+  /** A route timeout fired (504 before the response head, a reset after it): the request timeout, */
+  | 'request-timeout'
+  /** the response timeout, */
+  | 'response-timeout'
+  /** or the retry policy's per-attempt head timeout, with no retry left. */
+  | 'response-headers-timeout'
   /** The client went away or sent a broken body. */
   | 'client-error';
 

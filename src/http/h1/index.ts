@@ -2,6 +2,7 @@
 export { serveHttp1 } from './forwarder.js';
 export type {
   ForwardDecision,
+  ForwardRetry,
   Http1Handler,
   Http1Outcome,
   Http1Session,
@@ -25,4 +26,4 @@ export {
 export { ChunkedDecoder, EofDecoder, LengthDecoder, type BodyDecoder } from './body.js';
 export { rewriteHead, type HeadEdits, type RewriteOptions } from './rewrite-head.js';
 export { renderSyntheticResponse, httpDate, type RenderOptions, type SyntheticResponse } from './synthetic.js';
-export { connectFailure, internalFailure, responseTimeout, upstreamFailure } from './upstream-errors.js';
+export { connectFailure, internalFailure, requestTimeout, responseTimeout, upstreamFailure } from './upstream-errors.js';

@@ -2,6 +2,7 @@
 // final heads (hop-by-hop stripped, version fixed for HTTP/1.0 clients) and streams the body as
 // received slices, with backpressure from the client.
 import type net from 'node:net';
+import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import { ChunkedDecoder, EofDecoder, LengthDecoder, type BodyDecoder } from './body.js';
 import { BODY_CHUNKED, BODY_EOF, BODY_LENGTH, BODY_NONE, BODY_TUNNEL, responseBodyKind } from './framing.js';
@@ -10,6 +11,7 @@ import type { RequestHead, ResponseHead } from './head.js';
 import type { HeadLimits } from './head-parser.js';
 import { ResponseParser } from './parse-head.js';
 import { rewriteHead, type RewriteOptions } from './rewrite-head.js';
+import { httpDate } from './synthetic.js';
 import type { SyntheticResponse } from './synthetic.js';
 import { internalFailure } from './upstream-errors.js';
 
@@ -32,6 +34,8 @@ export interface RelayOwner {
   relayTunnel(rest: Buffer | undefined): void;
   /** The response is complete. */
   relayDone(): void;
+  /** A final head arrived: true when the owner discards this attempt to retry (nothing was relayed). */
+  retryResponse(res: ResponseHead): boolean;
 }
 
 export const R_HEAD = 0;
@@ -51,6 +55,8 @@ export class ResponseRelay {
   /** The response ended a request whose body the client may never send (Expect without 100). */
   closeEarly = false;
   private relayed100 = false;
+  /** A replayed attempt: the client already got any interim responses it needed. */
+  private quiet = false;
   private dechunk = false;
   private clientBlocked = false;
   private body: BodyDecoder | undefined;
@@ -64,15 +70,19 @@ export class ResponseRelay {
   constructor(
     private readonly owner: RelayOwner,
     limits: HeadLimits,
+    private readonly clock: Clock,
   ) {
     this.parser = new ResponseParser(limits);
   }
 
-  reset(req: RequestHead, d: ForwardDecision): void {
+  /** Prepares for an attempt's response; `replay` when an earlier attempt of the request was discarded. */
+  reset(req: RequestHead, d: ForwardDecision, replay = false): void {
     this.req = req;
     this.d = d;
     this.state = R_HEAD;
-    this.started = this.sawBytes = this.closeEarly = this.relayed100 = this.dechunk = this.clientBlocked = false;
+    this.quiet = replay;
+    this.started = this.sawBytes = this.closeEarly = this.dechunk = this.clientBlocked = false;
+    if (!replay) this.relayed100 = false;
     this.reusable = this.clientKeep = true;
     this.body = undefined;
   }
@@ -130,6 +140,7 @@ export class ResponseRelay {
 
   /** 1xx other than 101: relayed to HTTP/1.1 clients (HTTP/1.0 ones must not get them). */
   private interim(res: ResponseHead): boolean {
+    if (this.quiet) return true;
     if (res.status === 100) this.relayed100 = true;
     if (this.req!.version !== 11) return true;
     const head = this.rewrite(res, { edits: this.d!.responseEdits });
@@ -154,12 +165,14 @@ export class ResponseRelay {
         dropContentLength: req.isConnect,
         dropTransferEncoding: req.isConnect,
         edits: d.responseEdits,
+        date: httpDate(this.clock.now()),
       });
       if (head === undefined) return false;
       this.writeHead(res.status, head);
       this.owner.relayTunnel(off < chunk.length ? chunk.subarray(off) : undefined);
       return false;
     }
+    if (this.owner.retryResponse(res)) return false;
     let hookClose: boolean;
     try {
       hookClose = d.onResponseHead?.(res, req) === true;
@@ -190,6 +203,7 @@ export class ResponseRelay {
       asHttp10: v10,
       connection: closeClient ? (v10 ? undefined : 'close') : v10 ? 'keep-alive' : undefined,
       edits: d.responseEdits,
+      date: httpDate(this.clock.now()),
     });
     if (head === undefined) return false;
     this.writeHead(res.status, head);

@@ -29,6 +29,8 @@ export interface RewriteOptions {
   readonly asHttp10?: boolean;
   /** Append `connection: <value>` (after the received one, if any, was stripped). */
   readonly connection?: 'close' | 'keep-alive' | undefined;
+  /** Append `date: <value>` when the head has no Date (hyper's server adds one to responses). */
+  readonly date?: string | undefined;
   readonly edits?: HeadEdits | undefined;
 }
 
@@ -53,7 +55,8 @@ export function rewriteHead(head: Http1Head, opts: RewriteOptions): Buffer {
   if (!editHit && removes !== undefined) {
     for (const name of removes) if (head.indexOfHeader(name) !== -1) editHit = true;
   }
-  if (!stripHop && !dropCl && !dropTe && !asHttp10 && !editHit && opts.connection === undefined) return head.buf;
+  const addDate = opts.date !== undefined && head.indexOfHeader('date') === -1;
+  if (!stripHop && !dropCl && !dropTe && !asHttp10 && !editHit && opts.connection === undefined && !addDate) return head.buf;
 
   const buf = head.buf;
   const f = head.fields;
@@ -82,6 +85,7 @@ export function rewriteHead(head: Http1Head, opts: RewriteOptions): Buffer {
     for (const [name, value] of sets) added += `${checkName(name)}: ${checkValue(value)}\r\n`;
   }
   if (opts.connection !== undefined) added += `connection: ${opts.connection}\r\n`;
+  if (addDate) added += `date: ${opts.date}\r\n`;
   size += added.length;
 
   const out = Buffer.allocUnsafe(size);

@@ -22,3 +22,8 @@ export function responseTimeout(ms: number): SyntheticResponse {
 export function internalFailure(err: unknown): SyntheticResponse {
   return { status: 500, message: messageOf(err), close: true };
 }
+
+/** The route's request timeout elapsed before a response head arrived. */
+export function requestTimeout(ms: number): SyntheticResponse {
+  return { status: 504, message: `request timed out after ${ms}ms`, close: true };
+}

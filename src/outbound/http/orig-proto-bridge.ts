@@ -35,6 +35,7 @@ const S_BODY = 2;
 const S_SENT = 3;
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 /** The engine already enforced its own head limits; these only bound a misuse. */
 const BRIDGE_LIMITS = { maxHeadBytes: 1 << 20, maxHeaders: 10_000 } as const;
@@ -57,6 +58,8 @@ export class OrigProtoBridge extends Duplex {
   private h2: H2Endpoint | undefined;
   private framing: Framing = F_NONE;
   private responseDone = true;
+  /** This request's 100 Continue was answered here (the peer's is then not relayed again). */
+  private continued = false;
   /** A write callback held back until the stream drains (or the session arrives). */
   private held: ((err?: Error | null) => void) | undefined;
   private heldChunk: Buffer | undefined;
@@ -151,6 +154,10 @@ export class OrigProtoBridge extends Duplex {
     }
     this.stream = stream;
     this.responseDone = false;
+    // Like hyper's server, invite the body once it has somewhere to go: the peer proxy does not
+    // relay its app's 100 Continue over HTTP/2, so the client would otherwise wait for its own timeout.
+    this.continued = req.expectContinue && req.version === 11 && this.body !== undefined;
+    if (this.continued) this.push(CONTINUE);
     this.h2!.streamOpened();
     stream.on('error', ignore);
     stream.on('response', this.onResponse);
@@ -206,6 +213,7 @@ export class OrigProtoBridge extends Duplex {
 
   private readonly onInterim = (headers: IncomingHttpHeaders, _flags: number, raw?: string[]): void => {
     const status = Number(headers[':status']);
+    if (status === 100 && this.continued) return;
     if (status >= 100 && status < 200 && status !== 101) this.push(http1InterimHead(status, raw ?? rawOf(headers)));
   };
 

@@ -51,3 +51,13 @@ export function redirect(status: number, location: string): SyntheticResponse {
 export function invalidPolicy(message: string): SyntheticResponse {
   return { status: 500, message: `invalid client policy: ${message}`, close: true };
 }
+
+/** A route whose distribution has no backends, after the failfast timeout. */
+export const NO_BACKENDS: SyntheticResponse = Object.freeze({ status: 504, message: 'service in fail-fast', close: true });
+
+/** OUTBOUND_MAX_IN_FLIGHT reached (upstream's load shed in front of the server). */
+export const LOAD_SHED: SyntheticResponse = Object.freeze({
+  status: 503,
+  message: 'service unavailable: the proxy is at its in-flight request limit',
+  close: true,
+});

@@ -3,10 +3,13 @@
 import type net from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { serveHttp1, type ServeHttp1Options } from '../../http/h1/index.js';
+import { InFlightLimit } from '../../inbound/http/in-flight.js';
 import { formatAddr } from '../../transport/index.js';
 import type { EndpointConnector, OutboundRuntime, OutboundTarget } from '../context.js';
 import { OutboundHttp1Connection, type ConnectionDeps } from './connection.js';
 import { OutboundHttpClients } from './endpoint-clients.js';
+import { outboundHttpErrors } from './errors-metric.js';
+import { outboundRouteMetrics } from './route-metrics.js';
 
 export interface OutboundHttp1Options {
   readonly clock?: Clock;
@@ -16,6 +19,8 @@ export interface OutboundHttp1Options {
 
 export class OutboundHttp1 {
   readonly clients: OutboundHttpClients;
+  /** OUTBOUND_MAX_IN_FLIGHT across every connection of this proxy. */
+  readonly inFlight: InFlightLimit;
   private readonly deps: ConnectionDeps;
   private readonly serveOptions: ServeHttp1Options;
 
@@ -27,11 +32,15 @@ export class OutboundHttp1 {
     const clock = opts.clock ?? systemClock;
     const log = rt.log.child('http');
     this.clients = new OutboundHttpClients(rt, connector, { clock });
+    this.inFlight = new InFlightLimit(rt.config.maxInFlight);
     this.deps = {
       clients: this.clients,
       clock,
       random: opts.random ?? Math.random,
       failfastTimeoutMs: rt.config.httpQueue.failfastTimeoutMs,
+      inFlight: this.inFlight,
+      routeMetrics: outboundRouteMetrics(rt.metrics, rt.config.metricsHostnameLabels),
+      errors: outboundHttpErrors(rt.metrics),
     };
     this.serveOptions = {
       // Informational headers go to the app unless disabled, or in ingress mode (spec §4.7).

@@ -23,7 +23,7 @@ t.test('Upgrade: 101 is relayed and the sockets are spliced', async (t) => {
   const c = await RawClient.open(t, proxy.port);
   c.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: chatproto\r\n\r\n');
   const head = await c.until((s) => s.includes('server-first;'));
-  t.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: chatproto\r\n\r\nserver-first;$/);
+  t.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: chatproto\r\ndate: [^\r]+\r\n\r\nserver-first;$/);
   t.match(forwardedHead, /\r\nupgrade: chatproto\r\n/, 'header names lower-cased on the way to the server');
   t.match(forwardedHead, /\r\nconnection: Upgrade\r\n/, 'connection headers kept for a real upgrade');
   c.write('ping');
@@ -72,7 +72,7 @@ t.test('CONNECT: the 2xx loses its framing headers and the tunnel carries early 
   c.write('CONNECT test:443 HTTP/1.1\r\nHost: test:443\r\n\r\nearly');
   const text = await c.until((s) => s.endsWith('echo:early'));
   t.match(forwardedHead, /^CONNECT test:443 HTTP\/1\.1\r\n/);
-  t.match(text, /^HTTP\/1\.1 200 OK\r\nx-tunnel: yes\r\n\r\necho:early$/, 'no content-length on a CONNECT 2xx');
+  t.match(text, /^HTTP\/1\.1 200 OK\r\nx-tunnel: yes\r\ndate: [^\r]+\r\n\r\necho:early$/, 'no content-length on a CONNECT 2xx');
   c.write('more');
   await c.until((s) => s.endsWith('echo:more'));
   c.socket.end();
@@ -87,5 +87,5 @@ t.test('a refused CONNECT is an ordinary response', async (t) => {
   const proxy = await startProxy(t, origin.port);
   const c = await RawClient.open(t, proxy.port);
   c.write('CONNECT test:443 HTTP/1.1\r\nHost: test:443\r\n\r\n');
-  t.match(await c.until((s) => s.endsWith('nope')), /^HTTP\/1\.1 403 Forbidden\r\ncontent-length: 4\r\n\r\nnope$/);
+  t.match(await c.until((s) => s.endsWith('nope')), /^HTTP\/1\.1 403 Forbidden\r\ncontent-length: 4\r\ndate: [^\r]+\r\n\r\nnope$/);
 });

@@ -68,3 +68,13 @@ t.test('response rewrites: version, framing, connection', async (t) => {
   const old = res('HTTP/1.0 200 OK\r\n\r\n');
   t.equal(rewriteHead(old, { asHttp10: true }), old.buf, 'already 1.0');
 });
+
+t.test('date: appended last when the head has none; an existing Date keeps the fast path', async (t) => {
+  const DATE = 'Tue, 01 Dec 2026 10:00:00 GMT';
+  const bare = res('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  t.equal(rewriteHead(bare, { date: DATE }).toString('latin1'), `HTTP/1.1 200 OK\r\nContent-Length: 0\r\ndate: ${DATE}\r\n\r\n`);
+  const dated = res('HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\n');
+  t.equal(rewriteHead(dated, { date: DATE }), dated.buf, 'same Buffer object');
+  const closing = rewriteHead(bare, { date: DATE, connection: 'close' }).toString('latin1');
+  t.match(closing, /connection: close\r\ndate: [^\r]+\r\n\r\n$/, 'after the proxy’s connection header, as hyper orders them');
+});

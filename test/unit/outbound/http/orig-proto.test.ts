@@ -273,3 +273,19 @@ t.test('an HTTP/2 connection without streams is closed after the idle timeout, t
   t.equal(await get(), 'hello /idle');
   t.equal(peer.sessions.length, 2);
 });
+
+t.test('Expect: 100-continue is answered by the bridge as the body starts out (the peer relays no 100)', async (t) => {
+  const peer = await h2Peer(t, (stream, seen) => {
+    stream.respond({ [HTTP2_HEADER_STATUS]: 200, 'l5d-orig-proto': 'HTTP/1.1' });
+    stream.end(`got ${seen.body.length} expect=${String(seen.headers.expect)}`);
+  });
+  const { proxy } = await h2Proxy(t, peer.port);
+  const started = Date.now();
+  // curl would wait 30 s for a 100 before sending the body anyway.
+  const r = await curl(['-i', '-v', '--expect100-timeout', '30', '-H', 'Host: web.test', '-H', 'Expect: 100-continue', '-d', 'x'.repeat(5000), `http://127.0.0.1:${proxy.port}/up`]);
+  t.ok(Date.now() - started < 5000, 'no wait for curl’s own expect timeout');
+  t.match(r.stderr, /< HTTP\/1.1 100 Continue/);
+  t.equal(r.stderr.split('100 Continue').length - 1, 1, 'exactly one 100');
+  const res = parseCurl(r.stdout);
+  t.equal(res.body, 'got 5000 expect=100-continue', 'the body followed and Expect reached the peer');
+});
