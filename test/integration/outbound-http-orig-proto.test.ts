@@ -256,7 +256,8 @@ t.test('a node:http2 stand-in for a Rust inbound (mTLS, no ALPN) sees HTTP/2 wit
   c.socket.write(`GET http://${HOST}/abs?q=1 HTTP/1.1\r\nHost: ${HOST}\r\nX-App: 1\r\n\r\n`);
   const res = await c.reader.response();
   t.equal(res.line, 'HTTP/1.1 200 OK');
-  t.equal(res.body.toString(), 'from the stand-in');
+  t.equal(res.headers.get('transfer-encoding'), 'chunked', 'a length-less HTTP/2 body is chunked for HTTP/1.1');
+  t.equal(res.body.toString(), '11\r\nfrom the stand-in\r\n0\r\n\r\n');
   t.equal(res.headers.get('x-standin'), 'yes');
   t.notOk(res.headers.has('l5d-orig-proto'), 'not leaked to the client');
   const h = seen[0]!.headers;
