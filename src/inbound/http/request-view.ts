@@ -2,6 +2,7 @@
 // authority (spec §4.2: Host, else the original destination), the logical name, and redirect parts.
 import type { RequestHead } from '../../http/h1/index.js';
 import type { HttpRequestView, RedirectRequest } from '../../policy/inbound/index.js';
+import { hostOf } from '../../policy/inbound/match-http.js';
 
 /** Request headers as Node's HTTP/2 server hands them over (lower-case names). */
 export type H2Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -158,18 +159,6 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 function isDnsName(name: string): boolean {
   return DNS_NAME.test(name) && !IPV4.test(name);
-}
-
-/** The host of `host[:port]` / `[v6]:port`, without the port. */
-export function hostOf(authority: string): string {
-  const at = authority.lastIndexOf('@');
-  const a = at === -1 ? authority : authority.slice(at + 1);
-  if (a.startsWith('[')) {
-    const end = a.indexOf(']');
-    return end === -1 ? a : a.slice(0, end + 1);
-  }
-  const colon = a.indexOf(':');
-  return colon === -1 ? a : a.slice(0, colon);
 }
 
 function firstOf(s: string, a: string, b: string): number {

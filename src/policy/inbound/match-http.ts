@@ -38,7 +38,11 @@ export class RequestFacts {
 }
 
 function stripPort(authority: string | undefined): string | undefined {
-  if (authority === undefined || authority === '') return undefined;
+  return authority === undefined || authority === '' ? undefined : hostOf(authority);
+}
+
+/** The host of `host[:port]` / `[v6]:port` (userinfo dropped), without the port. */
+export function hostOf(authority: string): string {
   const at = authority.lastIndexOf('@');
   const a = at === -1 ? authority : authority.slice(at + 1);
   if (a.startsWith('[')) {
