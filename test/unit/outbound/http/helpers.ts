@@ -30,6 +30,7 @@ import type {
 } from '../../../../src/outbound/context.js';
 import { OutboundHttp1, type OutboundHttp1Options } from '../../../../src/outbound/http/index.js';
 import { socketAddr } from '../../../../src/transport/addr.js';
+import { bareEndpoint } from '../../../../src/discovery/outbound-fallback.js';
 import { TestPki } from '../../../support/pki.js';
 import { testProxyEnv } from '../../../support/proxy-env.js';
 
@@ -69,20 +70,7 @@ export const META = (name: string, kind = 'Service'): PolicyMeta => ({
 });
 
 export function endpoint(port: number, extra: Partial<DestinationEndpoint> = {}): DestinationEndpoint {
-  return {
-    key: `127.0.0.1:${port}`,
-    addr: socketAddr('127.0.0.1', port),
-    weight: 1,
-    metricLabels: {},
-    tlsIdentity: undefined,
-    protocolHint: undefined,
-    opaqueTransportPort: undefined,
-    authorityOverride: undefined,
-    http2: undefined,
-    zoneLocal: undefined,
-    resourceRef: undefined,
-    ...extra,
-  };
+  return { ...bareEndpoint(socketAddr('127.0.0.1', port)), weight: 1, ...extra };
 }
 
 export function meshedIdentity(name: string): DestinationEndpoint['tlsIdentity'] {
