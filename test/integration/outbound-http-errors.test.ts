@@ -1,9 +1,9 @@
 // Bad requests and upstream failures through the real proxy's outbound side (spec §4.7, §4.8):
 // 431 / 400 then close, l5d-require-id, and the proxy's own 502 / 504 answers.
-import net from 'node:net';
 import t from 'tap';
 import { Agent, request } from 'undici';
 import { curl, keepAliveOrigin, parseCurlOutput, rawClient, rawOrigin, serviceMesh } from './outbound-http-helpers.js';
+import { closedPortOf } from '../support/net.js';
 
 const HOST = 'web.test.svc.cluster.local';
 
@@ -72,12 +72,7 @@ t.test('l5d-require-id to an endpoint without an identity: 502 naming the requir
 });
 
 t.test('upstream failures: refused connections 502, an early close 502, a malformed response 502', async (t) => {
-  const refused = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const refused = await closedPortOf();
   const mesh = await serviceMesh(t, [refused]);
   const dispatcher = new Agent();
   t.teardown(() => dispatcher.close());

@@ -1,10 +1,10 @@
 // Outbound HTTP metrics through the real proxy (spec §8): the legacy per-endpoint families, the
 // client-policy route and route-backend families, and outbound_http_errors_total by error kind.
-import net from 'node:net';
 import t from 'tap';
 import { Agent, request } from 'undici';
 import { SERVICE_PATH, addUpdate, weightedAddr } from '../support/outbound-wire.js';
 import { httpOrigin, serviceMesh } from './outbound-http-helpers.js';
+import { closedPortOf } from '../support/net.js';
 
 const HOST = 'web.test.svc.cluster.local';
 
@@ -89,12 +89,7 @@ t.test('hostname labels when OUTBOUND_METRICS_HOSTNAME_LABELS is on', async (t) 
 });
 
 t.test('outbound_http_errors_total by kind: failfast, i/o, identity required', async (t) => {
-  const refused = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const refused = await closedPortOf();
   const mesh = await serviceMesh(t, [refused]);
   const dispatcher = new Agent();
   t.teardown(() => dispatcher.close());

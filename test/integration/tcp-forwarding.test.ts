@@ -8,7 +8,7 @@ import { fixedOrigDst, socketAddr, type SocketAddr } from '../../src/transport/i
 import { TestPki } from '../support/pki.js';
 import { testCredentials, testProxyEnv } from '../support/proxy-env.js';
 import { deferredIdentity } from '../support/deferred-identity.js';
-import { closeReason, echoServer, httpGet, roundTrip } from '../support/net.js';
+import { closeReason, echoServer, httpGet, roundTrip, closedPortOf } from '../support/net.js';
 
 const pki = new TestPki();
 t.teardown(() => pki.cleanup());
@@ -119,12 +119,7 @@ t.test('inbound to the proxy port goes to the direct path, never back into itsel
 t.test('a connect failure closes that connection only, after the failfast timeout', async (t) => {
   const echo = await echoServer();
   t.teardown(() => echo.close());
-  const closed = await new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
+  const closed = await closedPortOf();
   const { proxy, identity } = await proxyWith(
     t,
     { inbound: () => socketAddr('127.0.0.1', closed), outbound: () => socketAddr('127.0.0.1', closed) },

@@ -51,3 +51,12 @@ export async function httpGet(port: number, path: string): Promise<{ status: num
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
 }
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function closedPortOf(): Promise<number> {
+  const srv = net.createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}

@@ -5,7 +5,7 @@ import net from 'node:net';
 import t, { type Test } from 'tap';
 import { Agent, request } from 'undici';
 import { FailFastError, LoadShedError } from '../../../../src/balance/index.js';
-import { closedPortOf } from './ports.js';
+import { closedPortOf } from '../../../support/net.js';
 import {
   FakeDispatcher,
   FakeTarget,
