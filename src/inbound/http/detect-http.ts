@@ -150,10 +150,12 @@ const HEADER_LF = 7;
 const HTTP_1_DOT = Buffer.from('HTTP/1.', 'latin1');
 
 /**
- * A request line (and any headers) that is valid as far as it goes, as `httparse` accepts a
- * partial request: leading blank lines, a token method, a target of visible bytes, `HTTP/1.0` or
- * `HTTP/1.1`, then header lines. Stopping anywhere valid counts as HTTP/1, and so does a
- * complete head (any header count: "too many headers" is still HTTP).
+ * A request line and first header that are valid as far as they go, as upstream's detector
+ * decides it: `httparse` with no header slots accepts leading blank lines, a token method, a target
+ * of visible bytes, `HTTP/1.0` or `HTTP/1.1`, and validates the first header line whole before it
+ * runs out of slots ("too many headers", which upstream counts as HTTP/1). Nothing after the first
+ * header is looked at, so a head with a malformed later header is HTTP/1 (and then answered 400).
+ * Stopping anywhere valid counts as HTTP/1, and so does an empty header section.
  */
 export function looksLikeHttp1Request(buf: Buffer): boolean {
   let i = 0;
@@ -195,6 +197,7 @@ export function looksLikeHttp1Request(buf: Buffer): boolean {
       case LINE_LF:
       case HEADER_LF:
         if (c !== 0x0a) return false;
+        if (state === HEADER_LF) return true;
         state = HEADER_START;
         break;
       case HEADER_START:
@@ -208,7 +211,7 @@ export function looksLikeHttp1Request(buf: Buffer): boolean {
         break;
       case VALUE:
         if (c === 0x0d) state = HEADER_LF;
-        else if (c === 0x0a) state = HEADER_START;
+        else if (c === 0x0a) return true;
         else if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
         break;
     }

@@ -77,6 +77,10 @@ t.test('TLS bytes and other binary data are opaque', async (t) => {
   t.equal(classifyHttp(Buffer.from('GET / HTTP/2.0\r\n\r\n', 'latin1')), 'opaque', 'only HTTP/1.0 and 1.1 request lines');
   t.equal(classifyHttp(Buffer.from('GET / HTTP/1.1\r\nBad Header: x\r\n', 'latin1')), 'opaque', 'header names are tokens');
   t.equal(classifyHttp(Buffer.from('\r\nGET / HTTP/1.1\r\n', 'latin1')), 'http1', 'a leading blank line is skipped');
+  // httparse with no header slots validates the first header line, then stops: upstream calls it HTTP/1.
+  t.equal(classifyHttp(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n', 'latin1')), 'http1', 'only the first header is checked');
+  t.equal(classifyHttp(Buffer.from('GET / HTTP/1.1\nHost: a\n\u0001garbage', 'latin1')), 'http1', 'bare-LF first header, then anything');
+  t.equal(classifyHttp(Buffer.from('GET / HTTP/1.1\r\nHost: a\u0001b\r\n', 'latin1')), 'opaque', 'the first header value is checked whole');
 });
 
 t.test('a first read shorter than 14 bytes is opaque even if it looks like HTTP', async (t) => {
