@@ -26,8 +26,10 @@ function listenEnv(host: string): Record<string, string> {
 function startOne(ctx: BenchContext, kind: PairKind, role: 'outbound' | 'inbound', env: Record<string, string>): Child {
   const childEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env };
   const name = `${kind.kind === 'ours' ? 'this-proxy' : 'rust-proxy'} ${role}`;
-  if (kind.kind === 'rust') return startChild(name, kind.binary, [], { env: childEnv });
-  return startChild(name, process.execPath, [...nodeFlags(ctx, role), path.join(ctx.root, 'dist/src/main.js')], { env: childEnv });
+  // Still uid 0; the group alone lets the namespace's rules tell its app connections apart (netns.ts).
+  const opts = { env: childEnv, ...(role === 'inbound' ? { gid: MESH.inboundProxyGid } : {}) };
+  if (kind.kind === 'rust') return startChild(name, kind.binary, [], opts);
+  return startChild(name, process.execPath, [...nodeFlags(ctx, role), path.join(ctx.root, 'dist/src/main.js')], opts);
 }
 
 export async function startDevmeshPair(ctx: BenchContext, kind: PairKind): Promise<RunningConfig> {

@@ -31,6 +31,11 @@ export const MESH = {
   outboundPort: 4140,
   inboundPort: 4143,
   adminPort: 4191,
+  /**
+   * Primary group the inbound proxies run as: their connections to the server pod's IP (the
+   * original destination they dial, as upstream) go to the origin, not back into themselves.
+   */
+  inboundProxyGid: 2102,
   ours: {
     clientWorkload: 'bench/bench-client',
     serverWorkload: 'bench/bench-server',
@@ -68,6 +73,9 @@ async function run(cmd: string, args: readonly string[]): Promise<void> {
 function captureRules(p: PairAddrs): string[][] {
   const dnat = (dst: string, to: string): string[] => ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-d', `${dst}/32`, '-j', 'DNAT', '--to-destination', to];
   return [
+    // First, the inbound proxy's own connections to its pod IP reach the origin on loopback (port
+    // kept): in a pod that IP is local, and proxy-init exempts the proxy's traffic (by uid) alike.
+    ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-d', `${p.serverIp}/32`, '-m', 'owner', '--gid-owner', String(MESH.inboundProxyGid), '-j', 'DNAT', '--to-destination', '127.0.0.1'],
     dnat(p.serviceHttp, `${p.outboundHost}:${MESH.outboundPort}`),
     dnat(p.serviceTcp, `${p.outboundHost}:${MESH.outboundPort}`),
     // Every port of the server pod, the opaque-transport port 4143 included, lands on its inbound proxy.

@@ -30,7 +30,7 @@ export interface InboundConnection {
   readonly stream: net.Socket;
   /** The raw TCP socket (transport metrics, resets). */
   readonly socket: net.Socket;
-  /** The original destination; the app is at 127.0.0.1:<target.port>. */
+  /** The original destination, which is also where the app is dialled (spec §4.1). */
   readonly target: SocketAddr;
   readonly clientIp: string;
   readonly tls: TlsAccept;

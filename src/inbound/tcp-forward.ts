@@ -1,4 +1,4 @@
-// Inbound opaque forwarding: a redirected connection is spliced to the app on 127.0.0.1:<port>.
+// Inbound opaque forwarding: a redirected connection is spliced to the app at its original destination.
 import type net from 'node:net';
 import { messageOf } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -6,9 +6,13 @@ import { abortSocket, connectTcp, forwardDuplex, socketAddr, type SocketAddr } f
 import type { InboundConfig } from '../config/types.js';
 import { ProxyError } from '../core/errors.js';
 
-/** Where an inbound connection goes once accepted: the workload's port on loopback. */
+/**
+ * Where an inbound connection goes once accepted: the address it was sent to (IP and port,
+ * IPv4-mapped IPv6 normalised to IPv4), as upstream's inbound connects to the orig dst. The
+ * app must therefore listen on that IP (or the wildcard), not only on loopback.
+ */
 export function appAddr(origDst: SocketAddr): SocketAddr {
-  return socketAddr(origDst.family === 6 ? '::1' : '127.0.0.1', origDst.port);
+  return socketAddr(origDst.host, origDst.port);
 }
 
 export class InboundLoopError extends ProxyError {

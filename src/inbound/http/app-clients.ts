@@ -1,5 +1,6 @@
-// Connections to the local app, shared by every inbound connection: per app port an HTTP/1 pool
-// (targets keyed by logical name, spec §4.2) and one multiplexed HTTP/2 session.
+// Connections to the local app, shared by every inbound connection: per app address (the
+// original destination) an HTTP/1 pool (targets keyed by logical name, spec §4.2) and one
+// multiplexed HTTP/2 session.
 import http2 from 'node:http2';
 import type net from 'node:net';
 import { BoundedCache } from '../../core/bounded-cache.js';
@@ -11,13 +12,13 @@ import { connectTcp, formatAddr, type SocketAddr } from '../../transport/index.j
 import type { InboundRuntime } from '../context.js';
 import { InboundLoopError, appAddr } from '../tcp-forward.js';
 
-const TARGETS_PER_PORT = 1000;
+const TARGETS_PER_ADDR = 1000;
 
-/** Everything that talks to one app port. */
-export class AppPort {
+/** Everything that talks to one app address. */
+export class AppEndpoint {
   readonly addr: SocketAddr;
   readonly pool: Http1Pool;
-  private readonly targets = new BoundedCache<string, UpstreamTarget>(TARGETS_PER_PORT);
+  private readonly targets = new BoundedCache<string, UpstreamTarget>(TARGETS_PER_ADDR);
   private session: http2.ClientHttp2Session | undefined;
   private pendingSession: Promise<http2.ClientHttp2Session> | undefined;
   private closed = false;
@@ -26,10 +27,10 @@ export class AppPort {
 
   constructor(
     private readonly owner: AppClients,
-    port: number,
+    addr: SocketAddr,
   ) {
     const cfg = owner.rt.config.connect;
-    this.addr = appAddr({ host: '127.0.0.1', port, family: 4 });
+    this.addr = addr;
     this.pool = new Http1Pool({
       maxIdlePerKey: cfg.http1Pool.maxIdlePerEndpoint,
       idleTimeoutMs: cfg.http1Pool.idleTimeoutMs,
@@ -91,10 +92,14 @@ export class AppPort {
   }
 }
 
-/** One per runtime: the app ports the inbound side has talked to. */
+/**
+ * One per runtime: the app addresses the inbound side has talked to. A workload has a few IPs
+ * and ports, and only connections redirected to it get here, so the map stays small.
+ */
 export class AppClients {
   readonly log: Logger;
-  private readonly ports = new Map<number, AppPort>();
+  // Port, then IP: a lookup per request without building a key string.
+  private readonly endpoints = new Map<number, Map<string, AppEndpoint>>();
   private readonly connectMetrics: TcpLabelsHandle;
 
   constructor(readonly rt: InboundRuntime) {
@@ -102,13 +107,19 @@ export class AppClients {
     this.connectMetrics = rt.metrics.tcp.bind(inboundConnectLabels());
   }
 
-  port(port: number): AppPort {
-    let p = this.ports.get(port);
-    if (p === undefined) {
-      p = new AppPort(this, port);
-      this.ports.set(port, p);
+  /** The clients for the app a connection to `origDst` reaches (dialled at that very address). */
+  endpoint(origDst: SocketAddr): AppEndpoint {
+    let byHost = this.endpoints.get(origDst.port);
+    if (byHost === undefined) {
+      byHost = new Map();
+      this.endpoints.set(origDst.port, byHost);
     }
-    return p;
+    let e = byHost.get(origDst.host);
+    if (e === undefined) {
+      e = new AppEndpoint(this, appAddr(origDst));
+      byHost.set(origDst.host, e);
+    }
+    return e;
   }
 
   /** Connects to the app (INBOUND_CONNECT_TIMEOUT and socket options); never to the inbound port. */
@@ -127,7 +138,7 @@ export class AppClients {
   }
 
   close(): void {
-    for (const p of this.ports.values()) p.close();
-    this.ports.clear();
+    for (const byHost of this.endpoints.values()) for (const e of byHost.values()) e.close();
+    this.endpoints.clear();
   }
 }

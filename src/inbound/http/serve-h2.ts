@@ -1,6 +1,6 @@
 // The inbound HTTP/2 server: each stream is authorized against the port's current policy, then
 // downgraded to HTTP/1 for the app when it carries `l5d-orig-proto` (spec §4.4), else forwarded
-// as HTTP/2 on the app port's shared session.
+// as HTTP/2 on the app's shared session.
 import http2 from 'node:http2';
 import type { Clock } from '../../core/clock.js';
 import { LOAD_SHED_RESPONSE, type InFlightLimit } from './in-flight.js';
@@ -207,7 +207,7 @@ class H2Connection implements HeaderSink {
     }
     verdict.countRequest();
     const record = new H2Request(stream, verdict, grpc, ctx.emitHeaders, start, this.deps.clock);
-    const port = this.deps.app.port(this.conn.target.port);
+    const app = this.deps.app.endpoint(this.conn.target);
     const logical = this.names.get(view);
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     const origProto = single(headers[ORIG_PROTO_HEADER]);
@@ -234,9 +234,9 @@ class H2Connection implements HeaderSink {
         record.failed(inboundRejection('unexpected-error'));
         return;
       }
-      const upstream = port.target(op.absoluteForm ? logical + ABSOLUTE_FORM_KEY : logical);
+      const upstream = app.target(op.absoluteForm ? logical + ABSOLUTE_FORM_KEY : logical);
       const req = { head, body, isHead: method === 'HEAD', oneOff: op.version === 10 || !hasHost, idempotent: IDEMPOTENT.has(method) };
-      new H1Exchange(stream, req, port.pool, upstream, record).start();
+      new H1Exchange(stream, req, app.pool, upstream, record).start();
       return;
     }
     const full: OutgoingHeaders = {
@@ -250,7 +250,7 @@ class H2Connection implements HeaderSink {
       delete full[':scheme'];
     }
     for (const name in outgoing) full[name] = outgoing[name]!;
-    new H2Forward(stream, full, endStream, record).start(port.h2Session());
+    new H2Forward(stream, full, endStream, record).start(app.h2Session());
   }
 
   /** HTTP/2 PING keepalive (INBOUND_SERVER_HTTP2_KEEP_ALIVE_*): no ack within the timeout ⇒ close. */

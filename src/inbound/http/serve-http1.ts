@@ -99,11 +99,11 @@ class InboundHttp1Handler implements Http1Handler, HeaderSink {
     const logical = this.names.get(view);
     let d = logical === this.lastLogical ? this.lastDecision : undefined;
     if (d === undefined) {
-      const port = this.deps.app.port(this.conn.target.port);
+      const app = this.deps.app.endpoint(this.conn.target);
       d = {
         kind: 'forward',
-        pool: port.pool,
-        target: port.target(logical),
+        pool: app.pool,
+        target: app.target(logical),
         requestEdits: this.baseEdits,
         onResponseHead: this.onUpstreamHead,
       };
