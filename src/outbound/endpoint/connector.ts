@@ -16,6 +16,8 @@ import { LoopbackRefusedError, NoClientCredentialsError } from './errors.js';
 export interface EndpointConnectorOptions {
   /** Dial loopback addresses (the Rust proxy's test-only `allow-loopback` feature). */
   readonly allowLoopback?: boolean;
+  /** Source address of endpoint connections (a one-host mesh without redirection: this workload's IP). */
+  readonly sourceIp?: string;
   readonly clock?: Clock;
   /** SecureContexts per certificate; default: the process-wide cache. */
   readonly tlsContexts?: MeshTlsContexts;
@@ -42,6 +44,7 @@ export function createEndpointConnector(rt: OutboundRuntime, opts: EndpointConne
     ...(connect.userTimeoutMs !== undefined ? { userTimeoutMs: connect.userTimeoutMs } : {}),
     clock,
     log: rt.log,
+    ...(opts.sourceIp !== undefined ? { localAddress: opts.sourceIp } : {}),
   };
   // Endpoint values are immutable and reused across connections: plan each once.
   const plans = new WeakMap<DestinationEndpoint, ConnectPlan>();
@@ -70,7 +73,9 @@ export function createEndpointConnector(rt: OutboundRuntime, opts: EndpointConne
       tcp.on('error', noop);
       const tlsSocket = await handshake(tcp, plan, plan.identity, creds, Math.max(1, connect.timeoutMs - (clock.monotonic() - started)), signal);
       if (plan.transportHeader && tlsSocket.alpnProtocol === TRANSPORT_HEADER_ALPN) {
-        tlsSocket.write(encodeTransportHeader(headerFor(plan, endpoint, session)));
+        // Written before an HTTP/2 session takes the socket over: a write still queued on the TLS
+        // socket then completes into the session's stream listener, which aborts node (is_write_in_progress).
+        await writeFully(tlsSocket, encodeTransportHeader(headerFor(plan, endpoint, session)));
       }
       return { socket: tlsSocket, tcp, tls: plan.tls };
     },
@@ -107,3 +112,7 @@ export function createEndpointConnector(rt: OutboundRuntime, opts: EndpointConne
 }
 
 function noop(): void {}
+
+function writeFully(socket: tls.TLSSocket, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+}

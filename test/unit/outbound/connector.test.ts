@@ -1,5 +1,6 @@
 // The endpoint connector over real sockets: plaintext and local endpoints, loopback refusal, mTLS, opaque transport headers.
 import t, { type Test } from 'tap';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { once } from 'node:events';
 import { bareEndpoint, type DestinationEndpoint } from '../../../src/discovery/index.js';
@@ -159,4 +160,24 @@ t.test('OUTBOUND_CONNECT_TIMEOUT bounds the TLS handshake; an abort stops it', a
     .catch((e: unknown) => e);
   t.ok(aborted instanceof ConnectError, 'a ConnectError');
   t.match(aborted, { code: 'connect-aborted' });
+});
+
+t.test('an HTTP/2 session can take over a socket the moment the header is written (no write still queued)', async (t) => {
+  const peer = await tlsPeer(t, peerLeaf, ca, { transportHeader: true });
+  const connector = createEndpointConnector(testRuntime({ config: config.outbound, creds: clientCreds }), { allowLoopback: true });
+  const ep = endpoint(await closedPort(), { ...meshed, protocolHint: 'h2', opaqueTransportPort: peer.port });
+  for (let i = 0; i < 20; i++) {
+    const conn = await connector.connect(ep, { kind: 'http2' });
+    cleanup(t, conn);
+    // node:http2 binds to the socket's handle; a TLS write still pending then would abort the process.
+    const session = http2.connect('http://peer', { createConnection: () => conn.socket });
+    session.on('error', () => undefined);
+    const req = session.request({ ':path': '/' });
+    req.on('error', () => undefined);
+    req.end();
+    await until(() => peer.sessions.length === i + 1, 'the session');
+    session.destroy();
+  }
+  t.same(new Set(peer.sessions.map((s) => s.header?.sessionProtocol)), new Set(['http2']), 'every session named HTTP/2 after the header');
+  t.ok(peer.sessions.every((s) => s.firstBytes.startsWith('PRI * HTTP/2.0')), 'the HTTP/2 preface followed the header');
 });
