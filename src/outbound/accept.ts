@@ -20,10 +20,11 @@ import { createEndpointConnector } from './endpoint/connector.js';
 import { detectOutboundHttp } from './http/detect.js';
 import { OutboundHttp1 } from './http/serve-http1.js';
 import { serveOutboundOpaque } from './opaque/serve-opaque.js';
-import { streamRouteOf } from './opaque/stream-routes.js';
+import { OutboundHttp2 } from './h2/serve-h2.js';
 import { tlsRouteFor } from './tls/sni-routes.js';
 import { detectTls } from '../tls/detect.js';
 import { createOutboundTargets, type OutboundTargets } from './target/target-cache.js';
+import { createOutboundIngress } from './ingress/serve-ingress.js';
 import { LoopbackRefused } from './tcp-forward.js';
 
 export interface OutboundDeps {
@@ -39,6 +40,8 @@ export interface OutboundDeps {
   readonly destinationClient?: DestinationClient | undefined;
   /** Test-only: permit loopback original destinations and endpoints. */
   readonly allowLoopback?: boolean;
+  /** Source address of endpoint connections (see EndpointConnectorOptions.sourceIp). */
+  readonly sourceIp?: string;
 }
 
 export interface OutboundHandler {
@@ -64,7 +67,7 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
     track: (s) => deps.tracker.add(s),
   };
   const allowLoopback = deps.allowLoopback === true;
-  const connector: EndpointConnector = createEndpointConnector(rt, { allowLoopback });
+  const connector: EndpointConnector = createEndpointConnector(rt, { allowLoopback, ...(deps.sourceIp !== undefined ? { sourceIp: deps.sourceIp } : {}) });
   const profileNetworks = config.controlPlane.profileNetworks;
   const targets = createOutboundTargets({
     rt,
@@ -76,6 +79,20 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
         : undefined,
   });
   const http1 = new OutboundHttp1(rt, connector);
+  const http2 = new OutboundHttp2(rt, connector, { http1 });
+  // Ingress mode: HTTP requests are routed by l5d-dst-override (src/outbound/ingress).
+  const ingress = outbound.ingressMode
+    ? createOutboundIngress({
+        rt,
+        connector,
+        http1,
+        targets,
+        policyClient: deps.policyClient,
+        destinationClient: deps.destinationClient,
+        profileSuffixes: config.controlPlane.profileSuffixes,
+        serveHttp2: (socket, target) => http2.serve(socket, target, EMPTY),
+      })
+    : undefined;
   const acceptHandles = new BoundedCache<string, TcpLabelsHandle>(TARGET_CACHE_LIMIT);
   const acceptHandle = (target: SocketAddr): TcpLabelsHandle =>
     acceptHandles.get(formatAddr(target), () => deps.metrics.tcp.bind(outboundAcceptLabels({ ip: target.host, port: target.port })));
@@ -84,6 +101,9 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
     const addr = acceptWithOrigDst(socket, deps, acceptOpts);
     if (addr === undefined) return;
     acceptHandle(addr).track(socket);
+    // Named targets never dial the original destination, so a loopback one is not refused here
+    // (the connector still refuses loopback endpoints).
+    if (ingress !== undefined) return ingress.handle(socket, addr);
     if (!allowLoopback && isLoopbackIp(addr.host)) {
       log.info('Connection closed', { error: new LoopbackRefused().message, client: socket.remoteAddress });
       socket.resetAndDestroy();
@@ -124,7 +144,7 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
             case 'closed':
               return;
             case 'h2':
-              return await serveOutboundOpaque(socket, target, connector, rt, STREAM);
+              return await http2.serve(socket, target, EMPTY);
             case 'opaque':
               return await serveOutboundOpaque(socket, target, connector, rt);
           }
@@ -132,7 +152,7 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
         }
         case 'http2':
         case 'grpc':
-          return await serveOutboundOpaque(socket, target, connector, rt, STREAM);
+          return await http2.serve(socket, target, EMPTY);
         case 'opaque':
           return await serveOutboundOpaque(socket, target, connector, rt);
         case 'tls':
@@ -166,11 +186,12 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
     handle,
     targets,
     close() {
+      ingress?.close();
       targets.close();
+      http2.close();
       http1.close();
     },
   };
 }
 
 const EMPTY = Buffer.alloc(0);
-const STREAM = Object.freeze({ routeOf: streamRouteOf });

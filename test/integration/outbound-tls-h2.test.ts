@@ -104,7 +104,7 @@ t.test('HTTP/2 from the app reaches the Service endpoints as HTTP/2 (Detect and 
   t.equal(body, 'h2 origin', 'an Http2 policy: served by the discovered endpoint');
   t.same(seen, ['/grpc.Service/Method']);
 
-  // Detect: the preface is recognised and the connection takes the opaque route.
+  // Detect: the preface is recognised and the request is routed by the policy's HTTP/2 routes.
   mesh.policy.outbound('10.43.0.20:443').publish({
     metadata: serviceMeta(),
     protocol: {
@@ -112,11 +112,11 @@ t.test('HTTP/2 from the app reaches the Service endpoints as HTTP/2 (Detect and 
         timeout: duration(10_000),
         opaque: { routes: [{ metadata: { default: 'opaq' }, rules: [{ backends: { firstAvailable: { backends: [{ backend }] } } }] }] },
         http1: { routes: [] },
-        http2: { routes: [] },
+        http2: { routes: [route] },
       },
     },
   });
   await new Promise((r) => setTimeout(r, 100));
   const body2 = await h2Get(t, mesh.outboundPort, '/detected');
-  t.equal(body2, 'h2 origin', 'a Detect policy: the HTTP/2 preface is carried to the endpoint');
+  t.equal(body2, 'h2 origin', 'a Detect policy: the HTTP/2 request is served through its http2 route');
 });

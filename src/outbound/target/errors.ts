@@ -25,3 +25,13 @@ export class TargetClosedError extends ProxyError {
     super(`outbound target ${target} closed`, 'target closed', 'internal');
   }
 }
+
+/**
+ * A target named by l5d-dst-override (ingress mode) that discovery cannot route: no policy
+ * (NotFound/Unimplemented) and no profile, or a policy without HTTP routes.
+ */
+export class DiscoveryRequiredError extends ProxyError {
+  constructor(readonly target: string) {
+    super(`ingress-mode routing requires discovery: ${target}`, 'discovery required', 'internal');
+  }
+}

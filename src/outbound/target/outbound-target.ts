@@ -12,7 +12,8 @@ import { formatAddr, type SocketAddr } from '../../transport/addr.js';
 import type { BackendDispatcher, OutboundTarget } from '../context.js';
 import { backendKey, policyFailureAccrual } from './backend-key.js';
 import { closedDispatcher, createDispatcher, type DispatcherDeps, type ManagedDispatcher } from './dispatchers.js';
-import { DiscoveryRejectedError, TargetClosedError } from './errors.js';
+import { DiscoveryRejectedError, DiscoveryRequiredError, TargetClosedError } from './errors.js';
+import { namedProfilePolicy } from './named-policy.js';
 
 /** Where target policies come from (OutboundPolicyClient, or a stand-in). */
 export type PolicySource = Pick<OutboundPolicyClient, 'watch'>;
@@ -22,11 +23,27 @@ export interface ProfileSource {
   getProfile(target: string, listener: (view: ProfileView) => void): Subscription<ProfileView>;
 }
 
+/** Which targets get a GetProfile lookup. */
+export interface ProfileLookups {
+  readonly source: ProfileSource;
+  /** Address targets: by IP (DESTINATION_PROFILE_NETWORKS). */
+  readonly wanted: (ip: string) => boolean;
+  /** Named targets: by DNS name (DESTINATION_PROFILE_SUFFIXES); absent ⇒ none. */
+  readonly wantedName?: ((name: string) => boolean) | undefined;
+}
+
+/** A target discovered by name (ingress mode's `l5d-dst-override`) rather than by address. */
+export interface TargetName {
+  /** A valid DNS name, lower-case, without a trailing dot. */
+  readonly name: string;
+  readonly port: number;
+}
+
 export interface TargetDeps extends DispatcherDeps {
   /** Undefined: every target gets the synthesized forward-to-orig-dst policy. */
   readonly policies: PolicySource | undefined;
   /** GetProfile for targets inside DESTINATION_PROFILE_NETWORKS; undefined ⇒ no profile lookups. */
-  readonly profiles?: { readonly source: ProfileSource; readonly wanted: (ip: string) => boolean } | undefined;
+  readonly profiles?: ProfileLookups | undefined;
   readonly synthesize: SynthesizeOptions;
   /** OUTBOUND_DISCOVERY_IDLE_TIMEOUT. */
   readonly idleTimeoutMs: number;
@@ -42,7 +59,7 @@ interface Waiter {
 }
 
 export class TargetEntry implements OutboundTarget {
-  /** `ip:port` (IPv6 bracketed), the cache key and the log field. */
+  /** `ip:port` (IPv6 bracketed), or `name:port` for a named target: the cache key and the log field. */
   readonly id: string;
   private policy: OutboundPolicy | undefined;
   private failure: Error | undefined;
@@ -68,13 +85,24 @@ export class TargetEntry implements OutboundTarget {
   private isClosed = false;
   private readonly log: Logger;
 
+  /**
+   * With `named`, the target is discovered by that name (OutboundPolicies.Watch with an
+   * authority, GetProfile by `name:port`) and `origDst` is only a placeholder nobody dials: with
+   * neither a policy nor a profile the target fails with DiscoveryRequiredError, as upstream's
+   * ingress mode does, instead of forwarding anywhere.
+   */
   constructor(
     readonly origDst: SocketAddr,
     private readonly deps: TargetDeps,
+    readonly named?: TargetName,
   ) {
-    this.id = formatAddr(origDst);
+    this.id = named === undefined ? formatAddr(origDst) : `${named.name}:${named.port}`;
     this.log = deps.log;
-    this.wantsProfile = deps.policies !== undefined && deps.profiles !== undefined && deps.profiles.wanted(origDst.host);
+    const profiles = deps.profiles;
+    this.wantsProfile =
+      deps.policies !== undefined &&
+      profiles !== undefined &&
+      (named === undefined ? profiles.wanted(origDst.host) : profiles.wantedName?.(named.name) === true);
     if (this.wantsProfile && deps.profiles !== undefined) {
       try {
         this.profileSubscription = deps.profiles.source.getProfile(this.id, (view) => this.onProfile(view));
@@ -84,11 +112,12 @@ export class TargetEntry implements OutboundTarget {
       }
     }
     if (deps.policies === undefined) {
-      this.install(origDstPolicy(origDst, deps.synthesize));
+      if (named === undefined) this.install(origDstPolicy(origDst, deps.synthesize));
+      else this.failure = new DiscoveryRequiredError(this.id);
     } else {
       try {
         // The listener may run before watch() returns (a cached view): it needs nothing from the subscription.
-        this.subscription = deps.policies.watch(origDst, (view) => this.onView(view));
+        this.subscription = deps.policies.watch(named === undefined ? origDst : this.id, (view) => this.onView(view));
       } catch (err) {
         // The client is closed (shutdown): the target can never learn a policy.
         this.failure = err instanceof Error ? err : new Error(String(err));
@@ -168,15 +197,20 @@ export class TargetEntry implements OutboundTarget {
     if (this.isClosed) return;
     if (view.kind === 'rejected') {
       if (this.policy !== undefined) return;
-      const err = new DiscoveryRejectedError(this.id, view.code, view.message);
-      this.failure = err;
-      for (const w of this.waiters) w.reject(err);
-      this.waiters.clear();
+      this.fail(new DiscoveryRejectedError(this.id, view.code, view.message));
       return;
     }
     if (view.kind === 'invalid') this.log.warn('unusable outbound policy; traffic to the target fails', { target: this.id, error: view.message });
     this.view = view;
     this.combine();
+  }
+
+  /** Discovery cannot give the target a policy (yet): callers waiting for one fail with `err`. */
+  private fail(err: Error): void {
+    if (this.policy !== undefined) return;
+    this.failure = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters.clear();
   }
 
   private onProfile(view: ProfileView): void {
@@ -195,13 +229,17 @@ export class TargetEntry implements OutboundTarget {
     if (view === undefined || (this.wantsProfile && this.profile === undefined)) return;
     const profile = this.profile ?? undefined;
     let policy: OutboundPolicy;
-    if (view.kind === 'fallback') {
+    if (view.kind === 'fallback' && this.named !== undefined) {
+      if (profile === undefined) return this.fail(new DiscoveryRequiredError(this.id));
+      policy = namedProfilePolicy(profile, this.named.port, this.deps.synthesize);
+    } else if (view.kind === 'fallback') {
       policy =
         profile !== undefined ? profileEndpointPolicy(profile, this.origDst, this.deps.synthesize) : (view.policy ?? origDstPolicy(this.origDst, this.deps.synthesize));
     } else {
       policy = view.policy;
     }
-    this.install(profile?.opaqueProtocol === true ? asOpaque(policy) : policy);
+    // Upstream's ingress routing of a named target reads only the policy's protocol.
+    this.install(profile?.opaqueProtocol === true && this.named === undefined ? asOpaque(policy) : policy);
   }
 
   /**

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { formatAddr, type SocketAddr } from '../../transport/addr.js';
 import type { OutboundRuntime, OutboundTarget } from '../context.js';
 import type { EndpointSource } from './dispatchers.js';
-import { TargetEntry, type PolicySource, type ProfileSource, type TargetDeps } from './outbound-target.js';
+import { TargetEntry, type PolicySource, type ProfileLookups, type TargetDeps, type TargetName } from './outbound-target.js';
 
 export interface OutboundTargetsOptions {
   readonly rt: OutboundRuntime;
@@ -11,8 +11,11 @@ export interface OutboundTargetsOptions {
   readonly policyClient?: PolicySource | undefined;
   /** Destination.Get for balancer backends; without it balancers have no endpoints. */
   readonly destinationClient?: EndpointSource | undefined;
-  /** GetProfile by `ip:port` for the IPs `wanted` accepts (DESTINATION_PROFILE_NETWORKS). */
-  readonly profiles?: { readonly source: ProfileSource; readonly wanted: (ip: string) => boolean } | undefined;
+  /**
+   * GetProfile by `ip:port` for the IPs `wanted` accepts (DESTINATION_PROFILE_NETWORKS), and by
+   * `name:port` for the names `wantedName` accepts (named targets).
+   */
+  readonly profiles?: ProfileLookups | undefined;
   readonly clock?: Clock;
   /** P2C choices and backoff jitter (tests). */
   readonly random?: () => number;
@@ -21,6 +24,11 @@ export interface OutboundTargetsOptions {
 export interface OutboundTargets {
   /** The shared target for `origDst`; call `hold()` on it synchronously to keep it alive. */
   get(origDst: SocketAddr): OutboundTarget;
+  /**
+   * The shared target discovered by `name:port` (ingress mode's l5d-dst-override), cached and
+   * idle-evicted like address targets; its `origDst` is a placeholder (0.0.0.0:port).
+   */
+  getNamed(name: TargetName): OutboundTarget;
   /** Targets alive now. */
   readonly size: number;
   /** Closes every target (shutdown); later `get`s return closed targets. */
@@ -63,6 +71,20 @@ export function createOutboundTargets(opts: OutboundTargetsOptions): OutboundTar
         return t;
       }
       const t = new TargetEntry(origDst, deps);
+      targets.set(id, t);
+      return t;
+    },
+    getNamed(name) {
+      const id = `${name.name}:${name.port}`;
+      const known = targets.get(id);
+      if (known !== undefined) return known;
+      const placeholder: SocketAddr = Object.freeze({ host: '0.0.0.0', port: name.port, family: 4 });
+      if (closed) {
+        const t = new TargetEntry(placeholder, { ...deps, policies: undefined }, name);
+        t.close();
+        return t;
+      }
+      const t = new TargetEntry(placeholder, deps, name);
       targets.set(id, t);
       return t;
     },

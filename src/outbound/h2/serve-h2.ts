@@ -1,0 +1,168 @@
+// The outbound HTTP/2 server: an app connection speaking HTTP/2 with prior knowledge (h2c) is
+// served per stream through the target's client policy (H2Exchange), with the endpoint clients,
+// HTTP/2 sessions and in-flight limit of the proxy's HTTP/1 server.
+import http2 from 'node:http2';
+import type net from 'node:net';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { messageOf } from '../../core/errors.js';
+import type { Http2ServerConfig } from '../../config/types.js';
+import { formatAddr } from '../../transport/index.js';
+import type { EndpointConnector, OutboundRuntime, OutboundTarget } from '../context.js';
+import { outboundHttpErrors } from '../http/errors-metric.js';
+import { outboundRouteMetrics } from '../http/route-metrics.js';
+import { outboundHttp1, type OutboundHttp1 } from '../http/serve-http1.js';
+import type { H2ConnectionContext, H2Deps } from './deps.js';
+import { H2Exchange } from './exchange.js';
+
+export interface OutboundHttp2Options {
+  readonly clock?: Clock;
+  /** For weighted backend choice and failure injection; default Math.random. */
+  readonly random?: () => number;
+  /** The HTTP/1 server whose clients and in-flight limit are shared; default outboundHttp1(rt, connector). */
+  readonly http1?: OutboundHttp1;
+}
+
+/** Node http2 server options from OUTBOUND_SERVER_HTTP2_* (what Node can express). */
+function serverOptions(cfg: Http2ServerConfig): http2.ServerOptions {
+  const settings: http2.Settings = { enablePush: false };
+  if (cfg.flowControl.kind === 'fixed') settings.initialWindowSize = cfg.flowControl.initialStreamWindowSize;
+  if (cfg.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = cfg.maxConcurrentStreams;
+  if (cfg.maxFrameSize !== undefined) settings.maxFrameSize = cfg.maxFrameSize;
+  if (cfg.maxHeaderListSize !== undefined) settings.maxHeaderListSize = cfg.maxHeaderListSize;
+  return { settings };
+}
+
+interface Pending {
+  readonly target: OutboundTarget;
+  readonly origDst: string;
+  readonly done: () => void;
+  attached: boolean;
+}
+
+export class OutboundHttp2 {
+  private readonly deps: H2Deps;
+  private readonly server: http2.Http2Server;
+  private readonly contexts = new WeakMap<http2.Http2Session, H2ConnectionContext>();
+  private readonly live = new Set<http2.ServerHttp2Session>();
+  private pending: Pending | undefined;
+  private connectionWindow: number | undefined;
+
+  constructor(
+    readonly rt: OutboundRuntime,
+    connector: EndpointConnector,
+    opts: OutboundHttp2Options = {},
+  ) {
+    const http1 = opts.http1 ?? outboundHttp1(rt, connector);
+    const clock = opts.clock ?? systemClock;
+    this.deps = {
+      clients: http1.clients,
+      clock,
+      random: opts.random ?? Math.random,
+      failfastTimeoutMs: rt.config.httpQueue.failfastTimeoutMs,
+      inFlight: http1.inFlight,
+      routeMetrics: outboundRouteMetrics(rt.metrics, rt.config.metricsHostnameLabels),
+      errors: outboundHttpErrors(rt.metrics),
+      // Informational headers go to the app unless disabled, or in ingress mode (spec §4.7).
+      emitHeaders: !(rt.config.ingressMode || rt.config.disableInformationalHeaders),
+      log: rt.log.child('h2'),
+    };
+    const cfg = rt.config.server.http2;
+    if (cfg.flowControl.kind === 'fixed' && cfg.flowControl.initialConnectionWindowSize > 65_535) {
+      this.connectionWindow = cfg.flowControl.initialConnectionWindowSize;
+    }
+    this.server = http2.createServer(serverOptions(cfg));
+    this.server.on('session', this.onSession);
+    this.server.on('stream', this.onStream);
+  }
+
+  /**
+   * Serves HTTP/2 on `client` until it closes; `initial` holds bytes already read from it (empty
+   * after detectOutboundHttp, which puts what it read back). Never rejects.
+   */
+  serve(client: net.Socket, target: OutboundTarget, initial: Buffer): Promise<void> {
+    const release = target.hold();
+    return new Promise<void>((resolve) => {
+      if (client.destroyed) return resolve();
+      if (initial.length > 0) client.unshift(initial);
+      const p: Pending = { target, origDst: formatAddr(target.origDst), done: resolve, attached: false };
+      this.pending = p;
+      try {
+        this.server.emit('connection', client);
+        // Accepted sockets arrive paused; the session reads through the socket's handle.
+        client.resume();
+      } catch (err) {
+        this.deps.log.info('HTTP/2 connection failed', { error: messageOf(err), client: client.remoteAddress });
+        client.destroy();
+      } finally {
+        this.pending = undefined;
+      }
+      if (!p.attached) resolve();
+    }).finally(release);
+  }
+
+  /** Closes every live app session (the shared endpoint clients close with the HTTP/1 server). */
+  close(): void {
+    for (const s of this.live) s.destroy();
+    this.live.clear();
+  }
+
+  private readonly onSession = (session: http2.ServerHttp2Session): void => {
+    const p = this.pending;
+    if (p === undefined) {
+      session.destroy();
+      return;
+    }
+    p.attached = true;
+    this.contexts.set(session, { target: p.target, origDst: p.origDst, session });
+    this.live.add(session);
+    const log = this.deps.log;
+    session.on('error', (err) => {
+      if (log.enabled('debug')) log.debug('HTTP/2 connection failed', { error: messageOf(err) });
+    });
+    session.once('close', () => {
+      this.live.delete(session);
+      const socket = session.socket as net.Socket | undefined;
+      if (socket !== undefined && !socket.destroyed) socket.destroy();
+      p.done();
+    });
+    const w = this.connectionWindow;
+    if (w !== undefined) {
+      session.once('connect', () => {
+        try {
+          session.setLocalWindowSize(w);
+        } catch {
+          // The session died meanwhile.
+        }
+      });
+    }
+  };
+
+  private readonly onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]): void => {
+    stream.on('error', noop);
+    const ctx = this.contexts.get(stream.session!);
+    if (ctx === undefined) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    new H2Exchange(this.deps, ctx, stream, headers, flags, raw).run();
+  };
+}
+
+const shared = new WeakMap<OutboundRuntime, WeakMap<EndpointConnector, OutboundHttp2>>();
+
+/** The one OutboundHttp2 of a runtime and connector (sharing outboundHttp1()'s clients). */
+export function outboundHttp2(rt: OutboundRuntime, connector: EndpointConnector): OutboundHttp2 {
+  let byConnector = shared.get(rt);
+  if (byConnector === undefined) {
+    byConnector = new WeakMap();
+    shared.set(rt, byConnector);
+  }
+  let s = byConnector.get(connector);
+  if (s === undefined) {
+    s = new OutboundHttp2(rt, connector);
+    byConnector.set(connector, s);
+  }
+  return s;
+}
+
+function noop(): void {}
