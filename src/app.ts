@@ -42,6 +42,12 @@ export interface ProxyEdges {
    */
   readonly allowOutboundLoopback?: boolean;
   /**
+   * Source address of outbound endpoint connections. On one host without redirection (several
+   * "machines" on loopback addresses) peers must see this workload's IP, not 127.0.0.1, which
+   * every inbound policy admits as the pod itself.
+   */
+  readonly outboundSourceIp?: string;
+  /**
    * Makes the gRPC channel to a control-plane service (target, credentials, options); return
    * undefined to keep the default for that service. Today only the identity service is dialled.
    */
@@ -156,6 +162,7 @@ export async function startProxy(config: Config, edges: ProxyEdges = {}): Promis
     policyClient: controlPlane?.outboundPolicy,
     destinationClient: controlPlane?.destination,
     allowLoopback: edges.allowOutboundLoopback === true,
+    ...(edges.outboundSourceIp !== undefined ? { sourceIp: edges.outboundSourceIp } : {}),
   });
   inboundListener.on('connection', (s: net.Socket) => gate.admit(s, inbound.handle));
   for (const l of outboundListeners) l.on('connection', (s: net.Socket) => gate.admit(s, outbound.handle));

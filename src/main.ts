@@ -6,18 +6,23 @@ import { runIptablesCli } from './iptables/cli.js';
 import { runIdentityCli } from './identity/identity-cli.js';
 import { runVmCli } from './vm/cli.js';
 import { createRootLogger } from './log/root-logger.js';
-import { startProxy } from './app.js';
+import { startProxy, type ProxyEdges } from './app.js';
+import { localAddrOrigDst } from './transport/index.js';
 import { BUILD_INFO, VERSION } from './version.js';
 
 const USAGE = `usage: linkerd2-proxy-ts [command]
 
 Commands:
-  (none)            run the proxy, configured by the LINKERD2_PROXY_* environment variables
+  (none), run       run the proxy, configured by the LINKERD2_PROXY_* environment variables
+  run --no-iptables run it without traffic redirection: the address a client dialled is the
+                    original destination, outbound may dial loopback endpoints and connects from
+                    the first LINKERD2_PROXY_INBOUND_IPS address (one-host meshes such as the
+                    loopback demo; apps send through it, e.g. in ingress mode)
   iptables          apply|remove|print the mesh-expansion capture rules (see: iptables --help)
   identity init     write the key and CSR used with the Linkerd identity service
   dev-control-plane serve a local Linkerd control plane from Kubernetes YAML (see: dev-control-plane --help)
   vm init           write the env file for an ExternalWorkload (see: vm --help)
-  demo              the mesh-expansion walkthrough on this machine (npm start; needs root)
+  demo              the mesh-expansion walkthrough on this machine (npm start; namespaces as root, else loopback)
   demo-app          the demo's HTTP app and client (serve|get)
   version           print the version (also --version)
   help              this text
@@ -41,8 +46,15 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
-    case 'run':
-      return runProxy();
+      return runProxy({});
+    case 'run': {
+      const edges = runEdges(rest);
+      if (edges === undefined) {
+        stderr.write(`usage: linkerd2-proxy-ts run [--no-iptables]\n`);
+        return 64;
+      }
+      return runProxy(edges);
+    }
     case 'iptables':
       return runIptablesCli(rest, { stdout: (s) => stdout.write(s), stderr: (s) => stderr.write(s) });
     case 'identity':
@@ -71,7 +83,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function runProxy(): Promise<number> {
+/** `run`'s flags; undefined for anything else. */
+function runEdges(args: readonly string[]): ProxyEdges | undefined {
+  if (args.length === 0) return {};
+  if (args.length === 1 && args[0] === '--no-iptables') return { origDst: localAddrOrigDst(), allowOutboundLoopback: true };
+  return undefined;
+}
+
+async function runProxy(extra: ProxyEdges): Promise<number> {
   const env = process.env;
   let loaded;
   try {
@@ -85,6 +104,9 @@ async function runProxy(): Promise<number> {
     throw err;
   }
   const { config, warnings } = loaded;
+  // Without redirection, peers on this host tell workloads apart by source address only.
+  const sourceIp = extra.origDst !== undefined ? config.inbound.ips?.[0] : undefined;
+  if (sourceIp !== undefined) extra = { ...extra, outboundSourceIp: sourceIp };
   const logger = createRootLogger({ filter: config.logging.filter, format: config.logging.format });
   for (const w of warnings) logger.warn(w);
   logger.info(`${BUILD_INFO.profile} ${VERSION} (${BUILD_INFO.gitSha || 'unknown'}) by ${BUILD_INFO.vendor} on ${BUILD_INFO.date || 'unknown'}`);
@@ -92,7 +114,7 @@ async function runProxy(): Promise<number> {
   let proxy;
   try {
     const logLevel = logger.levelControl();
-    proxy = await startProxy(config, { logger, env, ...(logLevel ? { logLevel } : {}) });
+    proxy = await startProxy(config, { ...extra, logger, env, ...(logLevel ? { logLevel } : {}) });
   } catch (err) {
     logger.error(`failed to start: ${messageOf(err)}`);
     stderr.write(`linkerd2-proxy-ts: ${messageOf(err)}\n`);

@@ -9,22 +9,25 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { createRootLogger } from '../log/root-logger.js';
 import { CleanupStack } from './cleanup.js';
 import { startLocalMesh, type LocalMesh } from './local-mesh.js';
+import { adminOf, outboundOf, serviceUrl, startLoopbackMesh, type LoopbackMesh } from './loopback-mesh.js';
 import { Progress, type Output, type StepOutcome } from './progress.js';
-import { LAYOUT, ROLES } from './topology.js';
-import { LEGACY_APP, LEGACY_APP_CLUSTER, runWalkthrough } from './walkthrough.js';
+import { LAYOUT, LOOPBACK_CONTROL_PLANE_IP, ROLES } from './topology.js';
+import { LEGACY_APP, LEGACY_APP_CLUSTER, SERVICE_FQDN, runWalkthrough } from './walkthrough.js';
 
 export interface DemoOptions {
   readonly out: Output;
   /** PATH for everything started in the namespaces. */
   readonly path: string;
   readonly isRoot: boolean;
+  /** Use the loopback layout even as root (without root it is the only one). */
+  readonly loopback?: boolean;
   /** Leave everything running after the steps, until SIGINT/SIGTERM. */
   readonly keep?: boolean;
   readonly examplesDir?: string;
   readonly logger?: Logger;
   /** LINKERD2_PROXY_LOG of the proxies. */
   readonly proxyLog?: string;
-  /** Called with the running mesh after the steps (tests inspect it before cleanup). */
+  /** Called with the running mesh after the steps (tests inspect it before cleanup); root layout only. */
   readonly inspect?: (mesh: LocalMesh) => Promise<void>;
 }
 
@@ -57,13 +60,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'l5dts-demo-'));
   cleanup.push(`remove ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
   try {
-    if (!opts.isRoot) {
-      progress.record(
-        'root privileges',
-        false,
-        'the demo builds network namespaces, veth pairs and iptables rules, which needs root.\nRun it as root (sudo npm start); the loopback-only variant is not available yet.',
+    if (opts.loopback === true || !opts.isRoot) {
+      opts.out.write(
+        opts.isRoot
+          ? 'Using the loopback layout (--loopback): every machine on its own 127.18.x.y address, no namespaces or iptables.\n'
+          : 'Not running as root: using the loopback layout, every machine on its own 127.18.x.y address (no namespaces or iptables; as root, sudo npm start builds them).\n',
       );
-      return { ok: false, outcomes: progress.outcomes, cleanupFailures: await cleanup.runAll() };
+      progress.heading(`0. The mesh on loopback: a control plane on ${LOOPBACK_CONTROL_PLANE_IP} from examples/mesh-expansion, a VM, a legacy-app pod and a client pod`);
+      const mesh = await startLoopbackMesh({
+        cleanup,
+        progress,
+        examplesDir: opts.examplesDir ?? defaultExamplesDir(),
+        workDir,
+        logger: opts.logger ?? silentLogger,
+        path: opts.path,
+        ...(opts.proxyLog !== undefined ? { proxyLog: opts.proxyLog } : {}),
+      });
+      progress.record(
+        'everything is up',
+        true,
+        ROLES.map((r) => `${LAYOUT[r].title} at ${LAYOUT[r].loopbackIp}: our proxy is ready (inbound :4143, outbound :4140, admin :4191)`).join('\n'),
+      );
+      await runWalkthrough(mesh, progress);
+      const ok = progress.summary();
+      for (const c of mesh.casualties()) progress.info(`✘ ${c.split('\n').join('\n      ')}`);
+      if (opts.keep === true) await keepRunningLoopback(mesh, progress);
+      return { ok, outcomes: progress.outcomes, cleanupFailures: await cleanup.runAll() };
     }
     progress.heading('0. The mesh: a control plane from examples/mesh-expansion, a VM, a legacy-app pod and a client pod');
     const mesh = await startLocalMesh({
@@ -105,9 +127,27 @@ async function keepRunning(mesh: LocalMesh, progress: Progress): Promise<void> {
   });
 }
 
-const USAGE = `usage: linkerd2-proxy-ts demo [--keep] [--manifests DIR] [--verbose]
-  Replays the Linkerd mesh-expansion walkthrough on this machine (needs root).
+async function keepRunningLoopback(mesh: LoopbackMesh, progress: Progress): Promise<void> {
+  progress.heading('Left running (--keep). Try, in another terminal:');
+  progress.info(`curl -s -H 'l5d-dst-override: ${SERVICE_FQDN['legacy-app']}:80' http://${outboundOf('client')}/`);
+  progress.info(`curl -s -H 'l5d-dst-override: ${SERVICE_FQDN['legacy-app-cluster']}:80' http://${outboundOf('vm')}/`);
+  progress.info(`(or: linkerd2-proxy-ts demo-app get ${serviceUrl('legacy-app')} --via ${outboundOf('client')})`);
+  progress.info(`curl -s http://${adminOf('vm')}/metrics`);
+  progress.info(`edit the manifests in ${mesh.manifestsDir}: the control plane pushes changes to every proxy`);
+  progress.info('Ctrl-C removes everything.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+const USAGE = `usage: linkerd2-proxy-ts demo [--keep] [--loopback] [--manifests DIR] [--verbose]
+  Replays the Linkerd mesh-expansion walkthrough on this machine. As root it builds network
+  namespaces, veth pairs and the walkthrough's iptables rules; without root (or with --loopback)
+  every machine gets its own 127.18.x.y address, the proxies run without iptables and the apps
+  send through them (ingress mode).
   --keep            leave the mesh running after the steps, until Ctrl-C
+  --loopback        use the loopback layout even as root
   --manifests DIR   the walkthrough's YAML (default: examples/mesh-expansion)
   --verbose         log what the control plane does (to stderr)
   --proxy-log F     LINKERD2_PROXY_LOG of the proxies (default warn,linkerd=info)
@@ -116,7 +156,7 @@ const USAGE = `usage: linkerd2-proxy-ts demo [--keep] [--manifests DIR] [--verbo
 export async function runDemoCli(args: readonly string[], env: { readonly path: string; readonly isRoot: boolean }, out: Output, err: (s: string) => void): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: [...args], options: { keep: { type: 'boolean' }, manifests: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, 'proxy-log': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({ args: [...args], options: { keep: { type: 'boolean' }, loopback: { type: 'boolean' }, manifests: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, 'proxy-log': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
     err(`${messageOf(e)}\n${USAGE}`);
     return 64;
@@ -130,6 +170,7 @@ export async function runDemoCli(args: readonly string[], env: { readonly path: 
     path: env.path,
     isRoot: env.isRoot,
     keep: values.keep === true,
+    loopback: values.loopback === true,
     ...(values['proxy-log'] !== undefined ? { proxyLog: values['proxy-log'] } : {}),
     ...(values.verbose === true ? { logger: createRootLogger({ filter: 'debug', format: 'plain', write: err }) } : {}),
     ...(values.manifests !== undefined ? { examplesDir: path.resolve(values.manifests) } : {}),

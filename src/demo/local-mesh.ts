@@ -10,6 +10,10 @@ import { selfCommand } from './self-command.js';
 import { sweepStaleDemos } from './stale.js';
 import type { GetResult } from './terminus.js';
 import { CONTROL_PLANE_IP, LAYOUT, ROLES, buildTopology, type Role, type Topology } from './topology.js';
+import { LEGACY_APP, LEGACY_APP_CLUSTER, type ServiceName, type WalkthroughMesh } from './walkthrough.js';
+
+/** The root layout calls Services by ClusterIP: the namespace's iptables rules hand them to the proxy. */
+const CLUSTER_IP_URL: Readonly<Record<ServiceName, string>> = { 'legacy-app': LEGACY_APP, 'legacy-app-cluster': LEGACY_APP_CLUSTER };
 
 /** The proxy's uid, as in the walkthrough's iptables rules (its own traffic is not captured). */
 export const PROXY_UID = 2102;
@@ -30,20 +34,16 @@ export interface LocalMeshOptions {
   readonly path: string;
 }
 
-export interface LocalMesh {
+export interface LocalMesh extends WalkthroughMesh {
   readonly topology: Topology;
   readonly controlPlane: DevControlPlane;
   readonly proxies: Readonly<Record<Role, NsProcess>>;
   readonly apps: readonly NsProcess[];
   /** The directory the control plane watches; `apply` copies a manifest there. */
   readonly manifestsDir: string;
-  /** The legacy-app pod's name (its terminus answers hello-from-<name>). */
-  readonly podName: string;
   apply(exampleFile: string): Promise<void>;
   /** `count` GETs from inside `role`'s namespace (through its proxy when captured). */
   get(role: Role, url: string, count?: number, concurrency?: number): Promise<GetResult[]>;
-  /** The admin /metrics text of `role`'s proxy. */
-  metrics(role: Role): Promise<string>;
 }
 
 /** Manifests applied before the first step; the policy files are applied by the steps. */
@@ -143,6 +143,8 @@ export async function startLocalMesh(opts: LocalMeshOptions): Promise<LocalMesh>
       await controlPlane.reload();
     },
     get,
+    route: (_role, service) => CLUSTER_IP_URL[service],
+    call: (role, service, count, concurrency) => get(role, CLUSTER_IP_URL[service], count, concurrency),
     async metrics(role) {
       const r = await nsRun(topology.ns[role], self[0]!, [...self.slice(1), 'demo-app', 'get', 'http://127.0.0.1:4191/metrics', '--raw']);
       return r.stdout;

@@ -1,6 +1,7 @@
 // Network namespaces, a bridge joining them, and commands run inside them (root only): the demo's "machines".
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { CleanupStack } from './cleanup.js';
+import { spawnTracked, type DemoProcess } from './process.js';
 
 export interface ExecResult {
   readonly code: number;
@@ -67,48 +68,10 @@ export function nsRun(ns: string, file: string, args: readonly string[], timeout
   return run('ip', ['netns', 'exec', ns, file, ...args], timeoutMs);
 }
 
-export interface NsProcess {
-  readonly child: ChildProcess;
-  readonly name: string;
-  /** Everything it printed so far (stdout and stderr, interleaved). */
-  output(): string;
-  /** Resolves with the exit code (null when killed by a signal). */
-  readonly exited: Promise<number | null>;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<number | null>;
-}
-
-const OUTPUT_LIMIT = 1 << 20;
+export type { DemoProcess as NsProcess } from './process.js';
 
 /** Starts a long-running process inside `ns` (as `uid` if given), stopped at cleanup. */
-export function nsSpawn(cleanup: CleanupStack, name: string, ns: string, argv: readonly string[], opts: { uid?: number; env?: NodeJS.ProcessEnv } = {}): NsProcess {
+export function nsSpawn(cleanup: CleanupStack, name: string, ns: string, argv: readonly string[], opts: { uid?: number; env?: NodeJS.ProcessEnv } = {}): DemoProcess {
   const asUid = opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups'];
-  const child = spawn('ip', ['netns', 'exec', ns, ...asUid, ...argv], { env: opts.env ?? {}, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const collect = (c: Buffer): void => {
-    out += c.toString();
-    // Keep the tail: a long run must not grow memory without bound.
-    if (out.length > OUTPUT_LIMIT) out = out.slice(-OUTPUT_LIMIT / 2);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', (err) => {
-      out += `\n${err.message}\n`;
-      resolve(127);
-    });
-  });
-  const stop = async (graceMs = 3000): Promise<number | null> => {
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    try {
-      return await exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  cleanup.push(`stop ${name}`, () => stop());
-  return { child, name, output: () => out, exited, stop };
+  return spawnTracked(cleanup, name, 'ip', ['netns', 'exec', ns, ...asUid, ...argv], opts.env ?? {});
 }

@@ -46,6 +46,8 @@ export interface DevControlPlaneOptions {
   /** Watch the manifests and reload on change (default true). */
   readonly watch?: boolean;
   readonly watchDebounceMs?: number;
+  /** Describe every meshed endpoint for a mesh without traffic redirection (MeshSettings.directEndpoints); default false. */
+  readonly directEndpoints?: boolean;
 }
 
 export interface DevControlPlane {

@@ -16,5 +16,6 @@ export { shellExports } from './proxy-env.js';
  * `opts.loadSnapshot` replaces the manifest model (tests, embedders with their own source of truth).
  */
 export function startDevControlPlane(opts: DevControlPlaneOptions & { readonly loadSnapshot?: SnapshotLoader }): Promise<DevControlPlane> {
-  return startWithLoader(opts, opts.loadSnapshot ?? ((paths) => loadSnapshot(paths)));
+  const settings = opts.directEndpoints === true ? { directEndpoints: true } : {};
+  return startWithLoader(opts, opts.loadSnapshot ?? ((paths) => loadSnapshot(paths, settings)));
 }

@@ -16,6 +16,8 @@ export interface ConnectOptions {
   readonly clock?: Clock;
   /** Receives a warning if a socket option cannot be set. */
   readonly log?: Logger;
+  /** Source address to bind (ignored when its family differs from the destination's). */
+  readonly localAddress?: SocketAddr['host'];
 }
 
 /**
@@ -49,6 +51,7 @@ export function connectTcp(addr: SocketAddr, opts: ConnectOptions): Promise<net.
       port: addr.port,
       family: addr.family,
       allowHalfOpen: true,
+      ...(opts.localAddress !== undefined && net.isIP(opts.localAddress) === addr.family ? { localAddress: opts.localAddress } : {}),
     };
     const socket = net.connect(connectOpts);
     let cancelTimer = noop;

@@ -82,6 +82,12 @@ export interface MeshSettings {
   readonly defaultInboundPolicy: string;
   /** Ports opaque by default (Linkerd's default list: 25,587,3306,4444,5432,6379,9300,11211). */
   readonly defaultOpaquePorts: readonly number[];
+  /**
+   * Not a Linkerd setting: for meshes without traffic redirection (the loopback demo), every
+   * meshed endpoint carries opaque transport to its proxy's inbound port, so clients dial the
+   * proxy directly and name the application port in the transport header. Default false.
+   */
+  readonly directEndpoints?: boolean;
 }
 
 /**

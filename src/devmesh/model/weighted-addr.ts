@@ -28,6 +28,11 @@ function finishLabels(labels: Record<string, string>, w: WorkloadModel, view: Ad
   return labels;
 }
 
+/** With `directEndpoints`, an HTTP endpoint is reached through its proxy's inbound port too (the header names `port`). */
+function direct(c: Cluster, proxyPort: number, port: number): Wire {
+  return c.rs.settings.directEndpoints === true && port !== proxyPort ? { opaqueTransport: { inboundPort: proxyPort } } : {};
+}
+
 function ewAddr(c: Cluster, ew: EwModel, ip: string, port: number, view: AddrView): Wire {
   const labels: Record<string, string> = { external_workload: ew.name };
   if (ew.owner !== undefined) labels[view === 'get' ? ew.owner.kind.toLowerCase() : ew.owner.kind] = ew.owner.name;
@@ -40,7 +45,7 @@ function ewAddr(c: Cluster, ew: EwModel, ip: string, port: number, view: AddrVie
     // The controller assumes SPIFFE for external workloads: always a URI identity.
     tlsIdentity: { uriLikeIdentity: { uri: ew.identity }, serverName: { name: ew.serverName } },
     // H2 is hinted unconditionally for EWs (not gated by the upgrade flag as for pods).
-    protocolHint: opaque ? { opaque: {}, opaqueTransport: { inboundPort: ew.proxyPort } } : { h2: {} },
+    protocolHint: opaque ? { opaque: {}, opaqueTransport: { inboundPort: ew.proxyPort } } : { h2: {}, ...direct(c, ew.proxyPort, port) },
     http2: MESHED_HTTP2,
   };
 }
@@ -59,7 +64,7 @@ function podAddr(c: Cluster, pod: PodModel, ip: string, port: number, view: Addr
     const opaque = isOpaquePort(c, pod, port);
     // This control plane acts with H2 upgrade enabled (the Helm default).
     const hint: Wire = opaque ? { opaque: {} } : { h2: {} };
-    if (opaque && !PROXY_META_PORTS.has(port)) hint.opaqueTransport = { inboundPort: PROXY_INBOUND_PORT };
+    if ((opaque || c.rs.settings.directEndpoints === true) && !PROXY_META_PORTS.has(port)) hint.opaqueTransport = { inboundPort: PROXY_INBOUND_PORT };
     w.protocolHint = hint;
     w.http2 = MESHED_HTTP2;
   }
