@@ -90,7 +90,7 @@ export function createOutboundHandler(deps: OutboundDeps): OutboundHandler {
         policyClient: deps.policyClient,
         destinationClient: deps.destinationClient,
         profileSuffixes: config.controlPlane.profileSuffixes,
-        serveHttp2: (socket, target) => http2.serve(socket, target, EMPTY),
+        serveHttp2: (socket, target, select) => http2.serve(socket, target, EMPTY, select),
       })
     : undefined;
   const acceptHandles = new BoundedCache<string, TcpLabelsHandle>(TARGET_CACHE_LIMIT);

@@ -5,35 +5,23 @@ import {
   type LegacyCounter,
   type LegacyHistogram,
 } from '../../metrics/index.js';
+import { grpcCode, grpcOutcome, isHttpFailure } from '../../outbound/http/response-class.js';
 
 /** The three per-endpoint HTTP families both directions share (src/metrics/http-families.ts). */
 export type HttpEndpointFamilies = HttpFamilies;
 export const httpEndpointFamilies = httpFamilies;
-
-/** gRPC codes counted as failures: DataLoss, DeadlineExceeded, Internal, PermissionDenied, Unavailable, Unknown. */
-const FAILING_GRPC = new Set([15, 4, 13, 7, 14, 2]);
-
-export function isGrpcFailure(code: number): boolean {
-  return FAILING_GRPC.has(code);
-}
 
 /**
  * Counts a gRPC response the way the Rust proxy classifies one: its `grpc-status` (headers, else
  * trailers) decides; a response that never says is counted as `Unknown` but not as a failure.
  */
 export function countGrpcResponse(rm: RouteMetrics, status: number, code: number | undefined): void {
-  if (code === undefined) rm.countGrpc(status, GRPC_UNKNOWN, false);
-  else rm.countGrpc(status, code, isGrpcFailure(code));
+  const g = grpcOutcome(code);
+  rm.countGrpc(status, g.code, g.failure);
 }
 
-const GRPC_UNKNOWN = 2;
-
-/** A `grpc-status` header value as a code, or undefined. */
-export function parseGrpcStatus(v: string | string[] | undefined): number | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  if (s === undefined || !/^\d{1,5}$/.test(s)) return undefined;
-  return Number(s);
-}
+/** A `grpc-status` header value as a code (upstream's reading: codes beyond 16 are Unknown), or undefined. */
+export const parseGrpcStatus = grpcCode;
 
 /** Rendered once per label set: each series object is reused for every later request. */
 export class RouteMetrics {
@@ -73,7 +61,7 @@ export class RouteMetrics {
   countHttp(status: number): void {
     let c = this.responses.get(status);
     if (c === undefined) {
-      const cls = status >= 500 && status <= 599 ? 'failure' : 'success';
+      const cls = isHttpFailure(status) ? 'failure' : 'success';
       c = this.families.responseTotal.get(`${this.labels},status_code="${status}",classification="${cls}",grpc_status="",error=""`);
       this.responses.set(status, c);
     }

@@ -6,41 +6,29 @@ import http2 from 'node:http2';
 import type { Endpoint } from '../../balance/index.js';
 import { messageOf } from '../../core/errors.js';
 import type { DestinationEndpoint } from '../../discovery/destination-types.js';
-import type { Backend, HttpRoute, OutboundGrpcFilter, OutboundHttpFilter, OutboundPolicy } from '../../discovery/outbound-policy-types.js';
+import type { Backend, OutboundPolicy } from '../../discovery/outbound-policy-types.js';
 import { respondH2 } from '../../inbound/http/synthetic.js';
-import { H2RequestView } from '../../inbound/http/request-view.js';
 import { isGrpcRequest } from '../../policy/inbound/index.js';
 import type { BackendDispatcher } from '../context.js';
-import { chooseBackend } from '../target/distribution.js';
 import { A_NONE, A_RESET, A_RESPONSE, A_TIMEOUT, Attempt } from '../http/attempt.js';
 import type { EndpointClient } from '../http/endpoint-clients.js';
 import type { OutboundHttpErrorKind } from '../http/errors-metric.js';
-import { LOAD_SHED, NO_BACKENDS, NO_ROUTE, backendFailed, dispatchFailure, identityRequired } from '../http/responses.js';
-import type { RouteErrorLabel, RouteSeries } from '../http/route-metrics.js';
+import { LOAD_SHED, NO_BACKENDS, dispatchFailure } from '../http/responses.js';
+import type { RouteErrorLabel } from '../http/route-metrics.js';
 import { connectFailed, fromH1, streamTimeout, upstreamFailure, GRPC_DEADLINE_EXCEEDED, type H2Answer } from './answers.js';
+import { AttemptTimers, type AttemptTimerOwner } from './attempt-timers.js';
+import { chooseH2Backend } from './backend-choice.js';
 import type { H2ConnectionContext, H2Deps } from './deps.js';
-import { editResponse, runGrpcFilters, runHttpFilters, type FilterResult } from './filters.js';
-import { copyHeaders, requestHeaders, responseHeaders, upstreamHeaders, type OutgoingHeaders, type RequestLine } from './headers.js';
-import { RequestOutcome, dispatchErrorKinds, sameIdentity } from './outcome.js';
-import { RequestBody } from './request-body.js';
-import { effectiveRetryH2, effectiveTimeoutsH2, l5dOverridesH2, retryableH2, type RequestTimeouts } from './retry-policy.js';
-import { RetryState } from './retry-state.js';
-import { h2Routes, type H2RouteHit } from './routes.js';
+import type { FilterResult } from './filters.js';
+import { copyHeaders, upstreamHeaders, type OutgoingHeaders } from './headers.js';
+import { LiveAttempt } from './live-attempt.js';
+import { RequestOutcome, dispatchErrorKinds } from './outcome.js';
+import { requiredIdentityAnswer } from './require-id.js';
+import { retryableH2 } from './retry-policy.js';
+import { planRoute, type RoutePlan } from './route-plan.js';
 import { D_COMMIT, D_PEEK, D_RETRY, UpstreamStream, type HeadDecision, type UpstreamOwner } from './upstream-stream.js';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
-
-/** gRPC routes are keyed in the route families by an HTTP-route-shaped stand-in (same meta). */
-const routeKeys = new WeakMap<object, HttpRoute>();
-function routeKey(hit: H2RouteHit): HttpRoute {
-  if (hit.kind === 'http') return hit.route;
-  let k = routeKeys.get(hit.route);
-  if (k === undefined) {
-    k = { meta: hit.route.meta, hosts: hit.route.hosts, rules: [] };
-    routeKeys.set(hit.route, k);
-  }
-  return k;
-}
 
 function single(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -51,27 +39,20 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 }
 
 const LOAD_SHED_H2 = fromH1(LOAD_SHED);
-const NO_ROUTE_H2 = fromH1(NO_ROUTE);
 const NO_BACKENDS_H2 = fromH1(NO_BACKENDS);
 
-export class H2Exchange implements UpstreamOwner {
+export class H2Exchange implements UpstreamOwner, AttemptTimerOwner {
   private readonly grpc: boolean;
   private readonly start: number;
   private readonly endStream: boolean;
   private readonly abort = new AbortController();
   private holdsSlot = false;
   private over = false;
-  private hit: H2RouteHit | undefined;
-  private view: H2RequestView | undefined;
-  private series: RouteSeries | undefined;
-  private timeouts: RequestTimeouts | undefined;
-  private retry: RetryState | undefined;
-  private body: RequestBody | undefined;
-  private base: OutgoingHeaders | undefined;
-  private line: RequestLine | undefined;
-  private current: { s: UpstreamStream; attempt: Attempt; client: EndpointClient; response: FilterResult } | undefined;
+  /** Set once the request has a route. */
+  private plan: RoutePlan | undefined;
+  private current: LiveAttempt | undefined;
   private cancelRequestTimer: (() => void) | undefined;
-  private cancelAttemptTimers: (() => void) | undefined;
+  private readonly timers: AttemptTimers;
   private readonly outcome = new RequestOutcome();
 
   constructor(
@@ -85,6 +66,7 @@ export class H2Exchange implements UpstreamOwner {
     this.start = deps.clock.monotonic();
     this.grpc = isGrpcRequest(2, single(headers['content-type']));
     this.endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.timers = new AttemptTimers(deps.clock, this);
     down.once('close', this.onDownClose);
   }
 
@@ -104,37 +86,11 @@ export class H2Exchange implements UpstreamOwner {
 
   private route(policy: OutboundPolicy): void {
     if (this.over) return;
-    const routes = h2Routes(policy);
-    if (routes === null) {
-      const msg = `the target's ${policy.protocol.kind} policy has no HTTP/2 routes`;
-      return this.answer({ status: 500, grpcStatus: 13, closeConnection: true, message: msg }, 'unexpected', undefined);
-    }
-    const view = new H2RequestView().reset(this.headers, this.conn.origDst);
-    const hit = routes.find(view);
-    if (hit === undefined) return this.answer(NO_ROUTE_H2, 'unexpected', undefined);
-    this.hit = hit;
-    this.view = view;
-    const series = (this.series = this.deps.routeMetrics.route(policy.meta, routeKey(hit), view.authority!));
-    const rule = hit.rule;
-    const overrides = rule.allowL5dRequestHeaders ? l5dOverridesH2(this.headers) : undefined;
-    this.timeouts = effectiveTimeoutsH2(hit.kind, rule, overrides);
-    const retry = effectiveRetryH2(hit.kind, rule, overrides);
-    const length = Number(single(this.headers['content-length']) ?? 0);
-    let replay: number | undefined;
-    // A body declared longer than the replay limit is never retried (upstream's ReplayBody).
-    if (retry !== undefined && !(length > retry.maxRequestBytes)) {
-      this.retry = new RetryState(retry, series.retry(), this.deps.random);
-      replay = retry.maxRequestBytes;
-    }
-    this.body = new RequestBody(this.down, this.endStream, replay);
-    this.base = requestHeaders(this.raw, overrides?.present);
-    this.line = {
-      method: view.method,
-      scheme: view.scheme ?? 'http',
-      authority: view.authority!,
-      path: single(this.headers[':path']) ?? '/',
-    };
-    const requestMs = this.timeouts.requestMs;
+    const req = { down: this.down, headers: this.headers, raw: this.raw, endStream: this.endStream, origDst: this.conn.origDst };
+    const r = planRoute(policy, req, this.deps.routeMetrics, this.deps.random);
+    if (r.plan === undefined) return this.answer(r.answer, 'unexpected', undefined);
+    this.plan = r.plan;
+    const requestMs = r.plan.timeouts.requestMs;
     if (requestMs !== undefined) {
       this.cancelRequestTimer = this.deps.clock.setTimer(requestMs, () => this.timedOut('REQUEST_TIMEOUT', `request timed out after ${requestMs}ms`));
     }
@@ -144,20 +100,16 @@ export class H2Exchange implements UpstreamOwner {
   /** One attempt: filters, a backend, an endpoint. */
   private attemptNow(): void {
     if (this.over) return;
-    const hit = this.hit!;
-    const headers = copyHeaders(this.base!);
+    const plan = this.plan!;
+    const headers = copyHeaders(plan.base);
     const result: FilterResult = { response: undefined };
-    const answer = this.filters(hit.rule.filters, headers, result);
-    if (answer !== undefined) return this.answer(answer, 'unexpected', undefined);
-    const chosen = chooseBackend<OutboundHttpFilter | OutboundGrpcFilter>(hit.rule.distribution, this.dispatcherOf, this.deps.random);
-    if (chosen === undefined) return this.noBackends();
-    const backendAnswer = this.filters(chosen.routeBackend.filters, headers, result);
-    if (backendAnswer !== undefined) return this.answer(backendAnswer, 'unexpected', undefined);
-    const backend = chosen.routeBackend.backend;
-    if (backend.dispatch.kind === 'fail') return this.answer(fromH1(backendFailed(backend.dispatch.message)), 'unexpected', 'UNKNOWN');
+    const choice = chooseH2Backend(plan.hit, plan.view, headers, result, this.dispatcherOf, this.deps.random);
+    if (choice.kind === 'answer') return this.answer(choice.answer, 'unexpected', choice.label);
+    if (choice.kind === 'none') return this.noBackends();
+    const backend = choice.backend;
     let picked: Endpoint<DestinationEndpoint> | Promise<Endpoint<DestinationEndpoint>>;
     try {
-      picked = chosen.dispatcher.pick(this.abort.signal);
+      picked = choice.dispatcher.pick(this.abort.signal);
     } catch (err) {
       return this.pickFailed(err, backend);
     }
@@ -170,25 +122,15 @@ export class H2Exchange implements UpstreamOwner {
 
   private readonly dispatcherOf = (b: Backend): BackendDispatcher => this.conn.target.backend(b);
 
-  /** The rule's or route backend's filters, by the route kind. */
-  private filters(filters: readonly (OutboundHttpFilter | OutboundGrpcFilter)[], headers: OutgoingHeaders, result: FilterResult): H2Answer | undefined {
-    if (filters.length === 0) return undefined;
-    const hit = this.hit!;
-    return hit.kind === 'http'
-      ? runHttpFilters(filters as readonly OutboundHttpFilter[], headers, this.view!, hit.match, result, this.deps.random)
-      : runGrpcFilters(filters as readonly OutboundGrpcFilter[], headers, this.deps.random);
-  }
-
   private pickFailed(err: unknown, backend: Backend): void {
     if (this.over) return;
     const { kind, label } = dispatchErrorKinds(err);
-    const b = this.series?.backend(backend);
-    if (b !== undefined) {
-      b.requests.inc();
-      b.statuses.error(label).inc();
-    }
+    const plan = this.plan!;
+    const b = plan.series.backend(backend);
+    b.requests.inc();
+    b.statuses.error(label).inc();
     // Fail-fast may clear on another backend; load shedding is not retried.
-    if (kind === 'failfast' && this.retry !== undefined && this.body!.canReplay && this.retryNext()) return;
+    if (kind === 'failfast' && plan.retry !== undefined && plan.body.canReplay && this.retryNext()) return;
     this.dispatchFailed(err);
   }
 
@@ -212,18 +154,16 @@ export class H2Exchange implements UpstreamOwner {
     }
     const dispatch = backend.dispatch;
     const client = this.deps.clients.client(ep.metadata, dispatch.kind === 'balancer' ? dispatch.path : undefined);
-    const requiredRaw = single(this.headers['l5d-require-id']);
-    if (requiredRaw !== undefined) {
-      const required = requiredRaw.trim();
-      const id = client.meshed ? ep.metadata.tlsIdentity : undefined;
-      if (id === undefined || !sameIdentity(required, id)) {
-        ep.recordOutcome(false);
-        return this.answer(fromH1(identityRequired(required, id?.name)), 'identity required', 'UNKNOWN');
-      }
+    const denied = requiredIdentityAnswer(single(this.headers['l5d-require-id']), client, ep);
+    if (denied !== undefined) {
+      ep.recordOutcome(false);
+      return this.answer(denied, 'identity required', 'UNKNOWN');
     }
     const now = this.deps.clock.monotonic();
-    const attempt = new Attempt(ep, ep.start(now), client.metrics, this.series?.backend(backend), now);
-    const h2 = client.h2();
+    const plan = this.plan!;
+    const attempt = new Attempt(ep, ep.start(now), client.metrics, plan.series.backend(backend), now, plan.classifyGrpc);
+    // An endpoint that cannot connect leaves the balancer's rotation (registered once per endpoint).
+    const h2 = client.h2Watched(ep);
     const session = h2.current();
     if (session !== undefined) return this.send(session, client, attempt, headers, result);
     h2.acquire().then(
@@ -240,10 +180,11 @@ export class H2Exchange implements UpstreamOwner {
       attempt.end(A_NONE, this.deps.clock.monotonic());
       return;
     }
-    const body = this.body!;
+    const plan = this.plan!;
+    const body = plan.body;
     let up: http2.ClientHttp2Stream;
     try {
-      up = session.request(upstreamHeaders(this.line!, headers, client.authorityOverride), { endStream: body.empty, waitForTrailers: !body.empty });
+      up = session.request(upstreamHeaders(plan.line, headers, client.authorityOverride), { endStream: body.empty, waitForTrailers: !body.empty });
     } catch (err) {
       attempt.end(A_NONE, this.deps.clock.monotonic());
       return this.answer(upstreamFailure(`HTTP/2 request to the endpoint failed: ${messageOf(err)}`), 'i/o', 'UNKNOWN');
@@ -252,48 +193,35 @@ export class H2Exchange implements UpstreamOwner {
     h2.streamOpened();
     up.once('close', () => h2.streamClosed());
     const s = new UpstreamStream(this, up, this.down);
-    this.current = { s, attempt, client, response: result };
+    this.current = new LiveAttempt(s, attempt, client, result);
     body.attach(up);
-    this.armAttemptTimers();
+    this.timers.arm(plan.timeouts.responseMs, plan.retry?.headTimeoutMs());
   }
 
   // --- timeouts ---
 
-  private armAttemptTimers(): void {
-    const clock = this.deps.clock;
-    const responseMs = this.timeouts!.responseMs;
-    const headMs = this.retry?.headTimeoutMs();
-    const cancels: (() => void)[] = [];
-    if (responseMs !== undefined) {
-      cancels.push(clock.setTimer(responseMs, () => this.timedOut('RESPONSE_STREAM_TIMEOUT', `response timed out after ${responseMs}ms`)));
-    }
-    if (headMs !== undefined) cancels.push(clock.setTimer(headMs, () => this.headTimedOut(headMs)));
-    this.cancelAttemptTimers = cancels.length === 0 ? undefined : () => cancels.forEach((c) => c());
-  }
-
-  private clearAttemptTimers(): void {
-    this.cancelAttemptTimers?.();
-    this.cancelAttemptTimers = undefined;
+  responseTimedOut(ms: number): void {
+    this.timedOut('RESPONSE_STREAM_TIMEOUT', `response timed out after ${ms}ms`);
   }
 
   /** The retry policy's per-attempt deadline for the head: another attempt, else a 504. */
-  private headTimedOut(ms: number): void {
+  headTimedOut(ms: number): void {
     const cur = this.current;
     if (this.over || cur === undefined || cur.s.relaying) return;
-    if (this.body!.canReplay && this.dropAttempt(A_TIMEOUT) && this.retryNext()) return;
+    if (this.plan!.body.canReplay && this.dropAttempt(A_TIMEOUT) && this.retryNext()) return;
     this.timedOut('RESPONSE_HEADERS_TIMEOUT', `response timed out after ${ms}ms`);
   }
 
   private timedOut(label: RouteErrorLabel, message: string): void {
     if (this.over) return;
-    this.clearAttemptTimers();
+    this.timers.clear();
     const cur = this.current;
     this.current = undefined;
     const now = this.deps.clock.monotonic();
     if (cur !== undefined && cur.s.relaying) {
       this.outcome.label = label;
       this.outcome.localKind = 'response timeout';
-      cur.attempt.end(A_TIMEOUT, now, label);
+      cur.end(A_TIMEOUT, now, label);
       this.deps.errors.count('response timeout');
       const trailers = this.grpc ? this.grpcTrailers(GRPC_DEADLINE_EXCEEDED, message) : undefined;
       cur.s.abortRelay(trailers);
@@ -301,7 +229,7 @@ export class H2Exchange implements UpstreamOwner {
     }
     if (cur !== undefined) {
       cur.s.cancel();
-      cur.attempt.end(A_TIMEOUT, now, label);
+      cur.end(A_TIMEOUT, now, label);
     }
     this.answer(streamTimeout(message), 'response timeout', label);
   }
@@ -317,16 +245,16 @@ export class H2Exchange implements UpstreamOwner {
     const cur = this.current;
     if (cur === undefined) return false;
     this.current = undefined;
-    this.clearAttemptTimers();
-    this.body!.detach();
+    this.timers.clear();
+    this.plan!.body.detach();
     cur.s.cancel();
-    cur.attempt.end(how, this.deps.clock.monotonic(), 'RESPONSE_HEADERS_TIMEOUT');
+    cur.end(how, this.deps.clock.monotonic(), 'RESPONSE_HEADERS_TIMEOUT');
     return true;
   }
 
   /** Schedules the next attempt after its backoff; false when the limit is reached. */
   private retryNext(): boolean {
-    const delay = this.retry!.next();
+    const delay = this.plan!.retry!.next();
     if (delay === undefined) return false;
     this.schedule(delay);
     return true;
@@ -339,8 +267,9 @@ export class H2Exchange implements UpstreamOwner {
 
   /** A retryable response: dropped for another attempt unless the body cannot be replayed or the limit is reached. */
   private tryRetry(status: number): boolean {
-    if (!this.body!.canReplay) return false;
-    const delay = this.retry!.next();
+    const plan = this.plan!;
+    if (!plan.body.canReplay) return false;
+    const delay = plan.retry!.next();
     if (delay === undefined) return false;
     this.current!.attempt.head(status, this.deps.clock.monotonic());
     this.dropAttempt(A_RESPONSE);
@@ -351,18 +280,19 @@ export class H2Exchange implements UpstreamOwner {
   // --- UpstreamOwner ---
 
   onHead(_s: UpstreamStream, status: number, grpcStatus: number | undefined, end: boolean): HeadDecision {
-    const r = this.retry;
+    const plan = this.plan!;
+    const r = plan.retry;
     if (r === undefined) return D_COMMIT;
     if (retryableH2(r.policy, status, grpcStatus)) return this.tryRetry(status) ? D_RETRY : D_COMMIT;
     // Only a unary gRPC answer can still be retried on its trailers' status.
     const codes = r.policy.grpcCodes;
-    if (!end && grpcStatus === undefined && codes !== undefined && codes.length > 0 && this.body!.canReplay) return D_PEEK;
+    if (!end && grpcStatus === undefined && codes !== undefined && codes.length > 0 && plan.body.canReplay) return D_PEEK;
     r.settled();
     return D_COMMIT;
   }
 
   onPeeked(_s: UpstreamStream, status: number, grpcStatus: number | undefined): HeadDecision {
-    const r = this.retry!;
+    const r = this.plan!.retry!;
     if (retryableH2(r.policy, status, grpcStatus)) return this.tryRetry(status) ? D_RETRY : D_COMMIT;
     r.settled();
     return D_COMMIT;
@@ -373,9 +303,7 @@ export class H2Exchange implements UpstreamOwner {
     this.releaseSlot();
     this.outcome.relayed = true;
     this.outcome.status = status;
-    cur.attempt.head(status, this.deps.clock.monotonic());
-    const out = responseHeaders(h);
-    if (cur.response.response !== undefined) editResponse(out, cur.response.response);
+    const out = cur.relayHeaders(status, h, this.deps.clock.monotonic());
     // Only a forward target reached over mTLS may close the app's connection for its peer (spec §4.7).
     if (h['l5d-proxy-connection'] === 'close' && cur.client.meshed && cur.client.authority === undefined) {
       s.up.once('close', this.closeSession);
@@ -392,13 +320,14 @@ export class H2Exchange implements UpstreamOwner {
     const cur = this.current;
     if (cur === undefined || cur.s !== s || this.over) return;
     this.current = undefined;
-    this.clearAttemptTimers();
-    this.body!.detach();
-    cur.attempt.end(A_NONE, this.deps.clock.monotonic());
+    const plan = this.plan!;
+    this.timers.clear();
+    plan.body.detach();
+    cur.end(A_NONE, this.deps.clock.monotonic());
     // A head the app's stream refused was never sent.
     this.outcome.relayed = false;
     // A refused stream was never processed: another attempt may go elsewhere.
-    if (rstCode === NGHTTP2_REFUSED_STREAM && this.retry !== undefined && this.body!.canReplay && this.retryNext()) return;
+    if (rstCode === NGHTTP2_REFUSED_STREAM && plan.retry !== undefined && plan.body.canReplay && this.retryNext()) return;
     if (rstCode !== 0) {
       // An HTTP/2 stream error is not rescued: the app's stream is reset alike.
       this.outcome.label = 'RESET';
@@ -412,12 +341,12 @@ export class H2Exchange implements UpstreamOwner {
     const cur = this.current;
     if (cur === undefined || cur.s !== s) return;
     this.current = undefined;
-    this.clearAttemptTimers();
+    this.timers.clear();
     const now = this.deps.clock.monotonic();
     if (rstCode !== 0) {
       this.outcome.label = 'RESET';
-      cur.attempt.end(A_RESET, now);
-    } else cur.attempt.end(A_RESPONSE, now);
+      cur.end(A_RESET, now);
+    } else cur.end(A_RESPONSE, now);
   }
 
   // --- endings ---
@@ -431,7 +360,7 @@ export class H2Exchange implements UpstreamOwner {
   private answer(a: H2Answer, kind: OutboundHttpErrorKind, label: RouteErrorLabel | undefined): void {
     if (this.over || this.outcome.relayed) return;
     this.outcome.local(this.grpc ? 200 : a.status, kind, label);
-    this.body?.discard();
+    this.plan?.body.discard();
     this.releaseSlot();
     if (!this.down.destroyed && !this.down.closed) respondH2(this.down, a, this.grpc, this.deps.emitHeaders);
     this.deps.errors.count(kind);
@@ -450,17 +379,18 @@ export class H2Exchange implements UpstreamOwner {
     this.over = true;
     this.abort.abort();
     this.cancelRequestTimer?.();
-    this.clearAttemptTimers();
+    this.timers.clear();
     this.releaseSlot();
     const cur = this.current;
     this.current = undefined;
     if (cur !== undefined) {
       cur.s.cancel();
-      cur.attempt.end(cur.s.relaying ? A_RESET : A_NONE, this.deps.clock.monotonic());
+      cur.end(cur.s.relaying ? A_RESET : A_NONE, this.deps.clock.monotonic());
       if (!cur.s.relaying) this.outcome.label ??= 'CANCEL';
     }
-    this.body?.discard();
-    if (this.series !== undefined) this.outcome.record(this.series, this.deps.clock.monotonic() - this.start);
+    const plan = this.plan;
+    plan?.body.discard();
+    if (plan !== undefined) this.outcome.record(plan.series, this.deps.clock.monotonic() - this.start);
   };
 }
 

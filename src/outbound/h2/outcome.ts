@@ -37,10 +37,3 @@ export function dispatchErrorKinds(err: unknown): { kind: OutboundHttpErrorKind;
   if (code === 'loadshed') return { kind: 'loadshed', label: 'LOAD_SHED' };
   return { kind: 'unexpected', label: 'UNKNOWN' };
 }
-
-/** Identities compare as the Rust `identity::Id`: DNS names without case or a trailing dot. */
-export function sameIdentity(required: string, id: { readonly kind: 'dns' | 'uri'; readonly name: string }): boolean {
-  if (id.kind === 'uri') return required === id.name;
-  const r = required.endsWith('.') ? required.slice(0, -1) : required;
-  return r.toLowerCase() === id.name.toLowerCase();
-}

@@ -32,9 +32,28 @@ function serverOptions(cfg: Http2ServerConfig): http2.ServerOptions {
   return { settings };
 }
 
+/** One stream's target, as an H2StreamSelector chose it. */
+export interface H2StreamTarget {
+  readonly target: OutboundTarget;
+  /** The authority of requests that name none. */
+  readonly authority: string;
+}
+
+/**
+ * Chooses each stream's target from its request headers (ingress mode's l5d-dst-override)
+ * instead of the connection's. An Error resets the stream with INTERNAL_ERROR, as hyper's server
+ * does when its service fails; the connection and its other streams go on.
+ */
+export interface H2StreamSelector {
+  /** A request header (lower-case) removed from every stream before it is served. */
+  readonly strip?: string;
+  select(headers: http2.IncomingHttpHeaders): H2StreamTarget | Error | Promise<H2StreamTarget | Error>;
+}
+
 interface Pending {
   readonly target: OutboundTarget;
   readonly origDst: string;
+  readonly select: H2StreamSelector | undefined;
   readonly done: () => void;
   attached: boolean;
 }
@@ -43,6 +62,7 @@ export class OutboundHttp2 {
   private readonly deps: H2Deps;
   private readonly server: http2.Http2Server;
   private readonly contexts = new WeakMap<http2.Http2Session, H2ConnectionContext>();
+  private readonly selectors = new WeakMap<http2.Http2Session, H2StreamSelector>();
   private readonly live = new Set<http2.ServerHttp2Session>();
   private pending: Pending | undefined;
   private connectionWindow: number | undefined;
@@ -77,14 +97,15 @@ export class OutboundHttp2 {
 
   /**
    * Serves HTTP/2 on `client` until it closes; `initial` holds bytes already read from it (empty
-   * after detectOutboundHttp, which puts what it read back). Never rejects.
+   * after detectOutboundHttp, which puts what it read back). With `select`, each stream's target
+   * is chosen per request (`target` still names the connection). Never rejects.
    */
-  serve(client: net.Socket, target: OutboundTarget, initial: Buffer): Promise<void> {
+  serve(client: net.Socket, target: OutboundTarget, initial: Buffer, select?: H2StreamSelector): Promise<void> {
     const release = target.hold();
     return new Promise<void>((resolve) => {
       if (client.destroyed) return resolve();
       if (initial.length > 0) client.unshift(initial);
-      const p: Pending = { target, origDst: formatAddr(target.origDst), done: resolve, attached: false };
+      const p: Pending = { target, origDst: formatAddr(target.origDst), select, done: resolve, attached: false };
       this.pending = p;
       try {
         this.server.emit('connection', client);
@@ -114,6 +135,7 @@ export class OutboundHttp2 {
     }
     p.attached = true;
     this.contexts.set(session, { target: p.target, origDst: p.origDst, session });
+    if (p.select !== undefined) this.selectors.set(session, p.select);
     this.live.add(session);
     const log = this.deps.log;
     session.on('error', (err) => {
@@ -139,13 +161,52 @@ export class OutboundHttp2 {
 
   private readonly onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]): void => {
     stream.on('error', noop);
-    const ctx = this.contexts.get(stream.session!);
+    const session = stream.session!;
+    const ctx = this.contexts.get(session);
     if (ctx === undefined) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    new H2Exchange(this.deps, ctx, stream, headers, flags, raw).run();
+    const select = this.selectors.get(session);
+    if (select === undefined) {
+      new H2Exchange(this.deps, ctx, stream, headers, flags, raw).run();
+      return;
+    }
+    const chosen = select.select(headers);
+    const strip = select.strip;
+    const rest = strip !== undefined && headers[strip] !== undefined ? stripHeader(headers, raw, strip) : raw;
+    if (isPromise(chosen)) {
+      chosen.then(
+        (c) => this.serveSelected(ctx, c, stream, headers, flags, rest),
+        (err: unknown) => this.serveSelected(ctx, err instanceof Error ? err : new Error(messageOf(err)), stream, headers, flags, rest),
+      );
+    } else this.serveSelected(ctx, chosen, stream, headers, flags, rest);
   };
+
+  private serveSelected(
+    ctx: H2ConnectionContext,
+    chosen: H2StreamTarget | Error,
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    flags: number,
+    raw: string[],
+  ): void {
+    // The app may have reset the stream while its target was being discovered.
+    if (stream.closed || stream.destroyed) return;
+    if (chosen instanceof Error) {
+      this.deps.log.info('HTTP/2 stream reset', { error: chosen.message, client: ctx.session.socket?.remoteAddress });
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    const { target } = chosen;
+    if (target === ctx.target && chosen.authority === ctx.origDst) {
+      new H2Exchange(this.deps, ctx, stream, headers, flags, raw).run();
+      return;
+    }
+    // The stream keeps its target alive (a connection's own selections may be let go meanwhile).
+    stream.once('close', target.hold());
+    new H2Exchange(this.deps, { target, origDst: chosen.authority, session: ctx.session }, stream, headers, flags, raw).run();
+  }
 }
 
 const shared = new WeakMap<OutboundRuntime, WeakMap<EndpointConnector, OutboundHttp2>>();
@@ -166,3 +227,18 @@ export function outboundHttp2(rt: OutboundRuntime, connector: EndpointConnector)
 }
 
 function noop(): void {}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** `raw` without `name`'s entries, and `headers` without `name`. */
+function stripHeader(headers: http2.IncomingHttpHeaders, raw: string[], name: string): string[] {
+  delete headers[name];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === name) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}

@@ -5,6 +5,7 @@
 // a DATA chunk count when they are already there (upstream's now_or_never), so streams never stall.
 import http2 from 'node:http2';
 import { messageOf } from '../../core/errors.js';
+import { grpcCode } from '../http/response-class.js';
 import { trailersOf, type OutgoingHeaders } from './headers.js';
 import { parseGrpcStatus } from './retry-policy.js';
 
@@ -38,6 +39,8 @@ const P_OVER = 3;
 export class UpstreamStream {
   status = 0;
   grpcStatus: number | undefined = undefined;
+  /** The grpc-status as the response is classified by (response-class.ts): headers, else trailers. */
+  classCode: number | undefined = undefined;
   private phase = P_HEAD;
   private head: http2.IncomingHttpHeaders | undefined;
   private headEnd = false;
@@ -106,6 +109,7 @@ export class UpstreamStream {
     this.head = headers;
     this.headEnd = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     this.grpcStatus = parseGrpcStatus(headers['grpc-status']);
+    this.classCode = grpcCode(headers['grpc-status']);
     const d = this.owner.onHead(this, status, this.grpcStatus, this.headEnd);
     if (this.phase !== P_HEAD) return;
     if (d === D_RETRY) return this.cancel();
@@ -135,6 +139,7 @@ export class UpstreamStream {
   private readonly onTrailers = (t: http2.IncomingHttpHeaders): void => {
     this.trailers = t;
     this.grpcStatus ??= parseGrpcStatus(t['grpc-status']);
+    this.classCode ??= grpcCode(t['grpc-status']);
     if (this.phase === P_PEEK) this.decidePeeked();
   };
 

@@ -3,6 +3,7 @@
 import type { Endpoint, InFlight } from '../../balance/index.js';
 import type { DestinationEndpoint } from '../../discovery/destination-types.js';
 import type { EndpointHttpMetrics } from './metrics.js';
+import { grpcOutcome, isHttpFailure } from './response-class.js';
 import type { RouteBackendSeries, RouteErrorLabel } from './route-metrics.js';
 
 /** How an attempt ended. */
@@ -20,6 +21,8 @@ export class Attempt {
   status = 0;
   /** Monotonic ms of the response head, -1 before it. */
   headMs = -1;
+  /** The response's grpc-status (headers, else trailers) as response-class.ts reads it; used only for gRPC. */
+  grpcStatus: number | undefined = undefined;
   private open = true;
 
   constructor(
@@ -28,6 +31,8 @@ export class Attempt {
     private readonly metrics: EndpointHttpMetrics,
     private readonly backend: RouteBackendSeries | undefined,
     readonly startMs: number,
+    /** Classified by grpc-status rather than HTTP status (response-class.ts classifiedAsGrpc). */
+    private readonly grpc = false,
   ) {
     metrics.requests.inc();
     backend?.requests.inc();
@@ -42,8 +47,9 @@ export class Attempt {
   }
 
   /**
-   * Closes the attempt. A response is classified as policy routes do (5xx fails); every pick is
-   * reported to failure accrual, so a probe never stays undecided.
+   * Closes the attempt. A response is classified as policy routes do: 5xx fails, or for gRPC a
+   * failing grpc-status (even inside an HTTP 200); failure accrual sees the same verdict. Every
+   * pick is reported to failure accrual, so a probe never stays undecided.
    */
   end(how: AttemptEnd, now: number, timeoutLabel: RouteErrorLabel = 'RESPONSE_STREAM_TIMEOUT'): void {
     if (!this.open) return;
@@ -57,8 +63,12 @@ export class Attempt {
       const series = m.status(status);
       if (this.headMs >= 0) series.latency.observe(this.headMs - this.startMs);
       if (how === A_RESET) series.bodyFailed();
-      else {
-        success = status < 500;
+      else if (this.grpc) {
+        const g = grpcOutcome(this.grpcStatus);
+        success = !g.failure;
+        series.grpc(g.code, g.failure);
+      } else {
+        success = !isHttpFailure(status);
         series.classified(!success);
       }
     }

@@ -13,6 +13,7 @@ import {
   type LegacyHistogram,
   type TlsConnect,
 } from '../../metrics/index.js';
+import { GRPC_MAX_CODE } from './response-class.js';
 
 export { httpFamilies, type HttpFamilies };
 
@@ -41,6 +42,8 @@ export class StatusSeries {
   private success: LegacyCounter | undefined;
   private failure: LegacyCounter | undefined;
   private broken: LegacyCounter | undefined;
+  /** One counter per grpc-status code (0..16), bound when that code is first seen. */
+  private grpcCodes: (LegacyCounter | undefined)[] | undefined;
 
   constructor(
     private readonly f: HttpFamilies,
@@ -49,10 +52,21 @@ export class StatusSeries {
     this.latency = f.responseLatencyMs.get(labels);
   }
 
-  /** A complete response, classified as policy routes do: 5xx fails. */
+  /** A complete non-gRPC response, classified as policy routes do: 5xx fails. */
   classified(failed: boolean): void {
     if (failed) (this.failure ??= this.f.responseTotal.get(joinLabels(this.labels, FAILURE))).inc();
     else (this.success ??= this.f.responseTotal.get(joinLabels(this.labels, SUCCESS))).inc();
+  }
+
+  /** A complete gRPC response counted by its code (see response-class.ts); `failure` follows from the code. */
+  grpc(code: number, failure: boolean): void {
+    const byCode = (this.grpcCodes ??= new Array<LegacyCounter | undefined>(GRPC_MAX_CODE + 1));
+    let c = byCode[code];
+    if (c === undefined) {
+      const cls = failure ? 'failure' : 'success';
+      c = byCode[code] = this.f.responseTotal.get(joinLabels(this.labels, `classification="${cls}",grpc_status="${code}",error=""`));
+    }
+    c.inc();
   }
 
   /** The response body broke after its head (the Rust classifier's non-h2 `unclassified`). */

@@ -1,5 +1,5 @@
 // Ingress mode (LINKERD2_PROXY_INGRESS_MODE): every outbound connection is HTTP-detected; HTTP/1
-// requests are routed per request by l5d-dst-override, anything else by original destination.
+// requests and HTTP/2 streams are routed per request by l5d-dst-override, anything else by original destination.
 import type net from 'node:net';
 import { dnsSuffixesContain } from '../../config/dns-name.js';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -13,12 +13,14 @@ import { detectOutboundHttp } from '../http/detect.js';
 import { outboundHttpErrors } from '../http/errors-metric.js';
 import { outboundRouteMetrics } from '../http/route-metrics.js';
 import type { OutboundHttp1 } from '../http/serve-http1.js';
+import type { H2StreamSelector } from '../h2/serve-h2.js';
 import { serveOutboundOpaque } from '../opaque/serve-opaque.js';
 import type { EndpointSource } from '../target/dispatchers.js';
 import { DiscoveryRequiredError } from '../target/errors.js';
 import type { PolicySource, ProfileSource } from '../target/outbound-target.js';
 import { createOutboundTargets, type OutboundTargets } from '../target/target-cache.js';
 import { IngressHttp1Connection, type IngressHttp1Deps } from './ingress-http1.js';
+import { IngressHttp2Streams } from './ingress-h2.js';
 
 export interface OutboundIngressOptions {
   readonly rt: OutboundRuntime;
@@ -33,8 +35,11 @@ export interface OutboundIngressOptions {
   readonly destinationClient?: (EndpointSource & ProfileSource) | undefined;
   /** DESTINATION_PROFILE_SUFFIXES. */
   readonly profileSuffixes: readonly string[];
-  /** The outbound HTTP/2 server, for HTTP/2 from the app (served by original destination). */
-  readonly serveHttp2: (socket: net.Socket, target: OutboundTarget) => Promise<void>;
+  /**
+   * The outbound HTTP/2 server, for HTTP/2 from the app: `select` picks each stream's target
+   * (OutboundHttp2.serve's selector); `target` is the connection's original destination.
+   */
+  readonly serveHttp2: (socket: net.Socket, target: OutboundTarget, select: H2StreamSelector) => Promise<void>;
   readonly clock?: Clock;
   readonly random?: () => number;
 }
@@ -112,11 +117,16 @@ export function createOutboundIngress(opts: OutboundIngressOptions): OutboundIng
         return;
       case 'closed':
         return;
-      case 'h2':
-        // Served as HTTP/2 whatever the policy's protocol, as upstream; but per-request
-        // selection by l5d-dst-override is not built for it: every stream goes by original destination.
-        if (await discovered(socket, target)) await opts.serveHttp2(socket, target);
+      case 'h2': {
+        // Served as HTTP/2 whatever the policy's protocol, as upstream, each stream by its own target.
+        const streams = new IngressHttp2Streams(deps.named, target);
+        try {
+          await opts.serveHttp2(socket, target, streams);
+        } finally {
+          streams.clientClosed();
+        }
         return;
+      }
       case 'opaque':
         if (await discovered(socket, target)) await serveOutboundOpaque(socket, target, connector, rt);
         return;
