@@ -16,6 +16,11 @@ export interface EndpointInit<M> {
   readonly readinessChanged: (ep: Endpoint<M>) => void;
 }
 
+/** Told once when discovery removes (or replaces) an endpoint, e.g. to stop watching its connection. */
+export interface EndpointRemovalListener<M> {
+  endpointRemoved(ep: Endpoint<M>): void;
+}
+
 /**
  * Created by an EndpointSet; callers hold it for the life of a request. Ready means: still
  * in the set, connected (as the connection layer last reported), and not ejected by failure
@@ -27,6 +32,8 @@ export class Endpoint<M> {
   private isRemoved = false;
   private readonly accrual: ConsecutiveFailures | undefined;
   private readonly readinessChanged: (ep: Endpoint<M>) => void;
+  /** Made on first use: most endpoints never get one. */
+  private removalListeners: Set<EndpointRemovalListener<M>> | undefined;
 
   constructor(
     /** `ip:port` (IPv6 as `[ip]:port`), the set's key. */
@@ -68,6 +75,19 @@ export class Endpoint<M> {
     this.changed();
   }
 
+  /** `l` hears of this endpoint's removal (at once if it is already removed); adding twice is a no-op. */
+  addRemovalListener(l: EndpointRemovalListener<M>): void {
+    if (this.isRemoved) {
+      l.endpointRemoved(this);
+      return;
+    }
+    (this.removalListeners ??= new Set()).add(l);
+  }
+
+  removeRemovalListener(l: EndpointRemovalListener<M>): void {
+    this.removalListeners?.delete(l);
+  }
+
   /** Starts load tracking for one request; see PeakEwma.start for when to complete it. */
   start(now?: number): InFlight {
     return this.load.start(now);
@@ -91,6 +111,9 @@ export class Endpoint<M> {
     if (this.isRemoved) return;
     this.isRemoved = true;
     this.accrual?.dispose();
+    const ls = this.removalListeners;
+    this.removalListeners = undefined;
+    if (ls !== undefined) for (const l of ls) l.endpointRemoved(this);
   }
 
   private changed(): void {

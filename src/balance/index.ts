@@ -2,6 +2,7 @@
 export { Balancer } from './queue.js';
 export type { BalancerOptions } from './queue.js';
 export { Endpoint } from './endpoint.js';
+export type { EndpointRemovalListener } from './endpoint.js';
 export { EndpointSet } from './endpoint-set.js';
 export type { EndpointSetOptions, EndpointUpdate } from './endpoint-set.js';
 export { BalancerClosedError, FailFastError, LoadShedError } from './errors.js';

@@ -287,6 +287,8 @@ export class OutboundHttp1Connection implements Http1Handler, RetryOwner {
     }
     const dispatch = backend.dispatch;
     const client: EndpointClient = this.deps.clients.client(ep.metadata, dispatch.kind === 'balancer' ? dispatch.path : undefined);
+    // An orig-proto endpoint that cannot connect leaves the balancer's rotation (once per endpoint).
+    if (client.http2 !== undefined && !req.wantsUpgrade) client.h2Watched(ep);
     const required = req.indexOfHeader('l5d-require-id') === -1 ? undefined : req.header('l5d-require-id')!.trim();
     if (required !== undefined) {
       const id = client.meshed ? ep.metadata.tlsIdentity : undefined;

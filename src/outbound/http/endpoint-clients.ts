@@ -1,6 +1,7 @@
 // Per-endpoint HTTP clients shared by every outbound connection: the HTTP/1 pool targets, the
 // orig-proto (HTTP/2) targets with their shared sessions, and the bound metrics series.
 import type net from 'node:net';
+import type { Endpoint } from '../../balance/index.js';
 import type { Clock } from '../../core/clock.js';
 import type { DestinationEndpoint } from '../../discovery/destination-types.js';
 import { Http1Pool, type HeadEdits, type RequestHead, type ResponseHead, type UpstreamConnection, type UpstreamTarget } from '../../http/h1/index.js';
@@ -89,6 +90,13 @@ export class EndpointClient implements BridgeEndpoint {
     return this.owner.h2For(this.h2Key, this.endpoint, this);
   }
 
+  /** The shared HTTP/2 connection, with `ep` kept out of its balancer's rotation while it cannot connect. */
+  h2Watched(ep: Endpoint<DestinationEndpoint>): H2Endpoint {
+    const h = this.owner.h2For(this.h2Key, this.endpoint, this);
+    h.watch(ep);
+    return h;
+  }
+
   /** Transport metrics and shutdown tracking for a new connection to this endpoint. */
   connected(conn: EndpointConnection): void {
     const rt = this.owner.rt;
@@ -166,6 +174,9 @@ export class OutboundHttpClients {
         initialStreamWindowSize: fc?.kind === 'fixed' ? fc.initialStreamWindowSize : h2.initialStreamWindowSize,
         initialConnectionWindowSize: fc?.kind === 'fixed' ? fc.initialConnectionWindowSize : h2.initialConnectionWindowSize,
         onConnected: (conn) => client.connected(conn),
+        // OUTBOUND_CONNECT_EXP_BACKOFF_* between attempts; a waiting request gives up at failfast.
+        backoff: rt.config.connect.backoff,
+        connectWaitMs: rt.config.httpQueue.failfastTimeoutMs,
         onIdle: (idle) => {
           if (this.sessions.get(idle.key) === idle) this.sessions.delete(idle.key);
         },
