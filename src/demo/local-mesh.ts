@@ -5,6 +5,7 @@ import { startDevControlPlane, type DevControlPlane } from '../devmesh/index.js'
 import type { Logger } from '../log/logger.js';
 import type { CleanupStack } from './cleanup.js';
 import { nsRun, nsSpawn, type NsProcess } from './netns.js';
+import { meshWorkloads } from './mesh-workloads.js';
 import type { Progress } from './progress.js';
 import { selfCommand } from './self-command.js';
 import { sweepStaleDemos } from './stale.js';
@@ -77,11 +78,7 @@ export async function startLocalMesh(opts: LocalMeshOptions): Promise<LocalMesh>
   });
   cleanup.push('stop the control plane', () => controlPlane.close());
   done();
-  const snapshot = controlPlane.snapshot();
-  for (const p of snapshot.problems) progress.info(`manifest ${p.severity}: ${p.file}${p.resource ? ` ${p.resource}` : ''}${p.field ? ` ${p.field}` : ''}: ${p.message}`);
-  const pod = snapshot.workloads.find((w) => w.kind === 'pod' && w.labels.app === 'legacy-app');
-  if (pod === undefined) throw new Error('examples/mesh-expansion has no legacy-app pod');
-  const workloadOf: Record<Role, string> = { vm: LAYOUT.vm.workload, pod: `${pod.namespace}/${pod.name}`, client: LAYOUT.client.workload };
+  const { podName, workloadOf } = meshWorkloads(controlPlane, progress);
 
   const envs = {} as Record<Role, Record<string, string>>;
   for (const role of ROLES) {
@@ -102,7 +99,7 @@ export async function startLocalMesh(opts: LocalMeshOptions): Promise<LocalMesh>
   const base = { PATH: opts.path };
   const apps = [
     nsSpawn(cleanup, 'the VM app', topology.ns.vm, [...self, 'demo-app', 'serve', '--port', '80', '--text', 'hello-from-external-workload'], { env: base }),
-    nsSpawn(cleanup, 'the legacy-app', topology.ns.pod, [...self, 'demo-app', 'serve', '--port', '80', '--text', `hello-from-${pod.name}`], { env: base }),
+    nsSpawn(cleanup, 'the legacy-app', topology.ns.pod, [...self, 'demo-app', 'serve', '--port', '80', '--text', `hello-from-${podName}`], { env: base }),
   ];
   const proxies = {} as Record<Role, NsProcess>;
   for (const role of ROLES) {
@@ -137,7 +134,7 @@ export async function startLocalMesh(opts: LocalMeshOptions): Promise<LocalMesh>
     proxies,
     apps,
     manifestsDir,
-    podName: pod.name,
+    podName,
     async apply(file) {
       copyFileSync(path.join(opts.examplesDir, file), path.join(manifestsDir, file));
       await controlPlane.reload();

@@ -9,6 +9,7 @@ import { writeLoopbackManifests } from './loopback-manifests.js';
 import { run } from './netns.js';
 import { unavailableBindings, type Binding } from './port-check.js';
 import { spawnTracked, type DemoProcess } from './process.js';
+import { meshWorkloads } from './mesh-workloads.js';
 import type { Progress } from './progress.js';
 import { selfCommand } from './self-command.js';
 import type { GetResult } from './terminus.js';
@@ -120,15 +121,11 @@ export async function startLoopbackMesh(opts: LoopbackMeshOptions): Promise<Loop
   });
   cleanup.push('stop the control plane', () => controlPlane.close());
   done();
-  const snapshot = controlPlane.snapshot();
-  for (const p of snapshot.problems) progress.info(`manifest ${p.severity}: ${p.file}${p.resource ? ` ${p.resource}` : ''}${p.field ? ` ${p.field}` : ''}: ${p.message}`);
-  const pod = snapshot.workloads.find((w) => w.kind === 'pod' && w.labels.app === 'legacy-app');
-  if (pod === undefined) throw new Error('examples/mesh-expansion has no legacy-app pod');
-  const workloadOf: Record<Role, string> = { vm: LAYOUT.vm.workload, pod: `${pod.namespace}/${pod.name}`, client: LAYOUT.client.workload };
+  const { podName, workloadOf } = meshWorkloads(controlPlane, progress);
 
   const base = { PATH: opts.path };
   const apps = SERVING.map((role) => {
-    const text = role === 'vm' ? 'hello-from-external-workload' : `hello-from-${pod.name}`;
+    const text = role === 'vm' ? 'hello-from-external-workload' : `hello-from-${podName}`;
     return spawnTracked(cleanup, `the app of ${LAYOUT[role].title}`, self[0]!, [...self.slice(1), 'demo-app', 'serve', '--host', ip(role), '--port', String(LOOPBACK_APP_PORT), '--text', text], base);
   });
   const proxies = {} as Record<Role, DemoProcess>;
@@ -174,7 +171,7 @@ export async function startLoopbackMesh(opts: LoopbackMeshOptions): Promise<Loop
     apps,
     manifestsDir,
     rewrittenDir,
-    podName: pod.name,
+    podName,
     async apply(file) {
       copyFileSync(path.join(rewrittenDir, file), path.join(manifestsDir, file));
       await controlPlane.reload();

@@ -6,6 +6,7 @@ import type { Clock } from '../../core/clock.js';
 import { LOAD_SHED_RESPONSE, type InFlightLimit } from './in-flight.js';
 import { messageOf } from '../../core/errors.js';
 import type { Http2ServerConfig } from '../../config/types.js';
+import { h2ServerOptions } from '../../http/h2-server-options.js';
 import type { Logger } from '../../log/logger.js';
 import { inboundRejection, isGrpcRequest } from '../../policy/inbound/index.js';
 import type { InboundConnection, InboundRuntime } from '../context.js';
@@ -41,16 +42,6 @@ export interface H2ServerDeps {
   readonly context: (conn: InboundConnection) => ConnectionContext;
 }
 
-/** Node http2 server options from INBOUND_SERVER_HTTP2_* (what Node can express). */
-function serverOptions(cfg: Http2ServerConfig): http2.ServerOptions {
-  const settings: http2.Settings = { enablePush: false };
-  if (cfg.flowControl.kind === 'fixed') settings.initialWindowSize = cfg.flowControl.initialStreamWindowSize;
-  if (cfg.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = cfg.maxConcurrentStreams;
-  if (cfg.maxFrameSize !== undefined) settings.maxFrameSize = cfg.maxFrameSize;
-  if (cfg.maxHeaderListSize !== undefined) settings.maxHeaderListSize = cfg.maxHeaderListSize;
-  return { settings };
-}
-
 /** One per runtime; connections are handed to it and served until they close. */
 export class InboundH2Server {
   private readonly server: http2.Http2Server;
@@ -59,7 +50,7 @@ export class InboundH2Server {
   private pending: H2Connection | undefined;
 
   constructor(private readonly deps: H2ServerDeps) {
-    this.server = http2.createServer(serverOptions(deps.settings));
+    this.server = http2.createServer(h2ServerOptions(deps.settings));
     this.server.on('session', this.onSession);
     this.server.on('stream', this.onStream);
   }

@@ -7,16 +7,15 @@ import {
   DEFAULT_HTTP_SUMMARY,
   RequestFacts,
   compareGrpcSummary,
-  compareHost,
   compareHttpSummary,
   compileGrpcRouteMatch,
   compileHosts,
   compileHttpRouteMatch,
   type GrpcMatchSummary,
-  type HostSummary,
   type HttpMatchSummary,
   type HttpRequestView,
 } from '../../policy/inbound/match-http.js';
+import { findBestRoute, type RankedRoute } from '../../policy/inbound/route-precedence.js';
 
 export type H2RouteHit =
   | { readonly kind: 'http'; readonly route: HttpRoute; readonly rule: HttpRule; readonly match: HttpMatchSummary }
@@ -27,10 +26,8 @@ export interface CompiledH2Routes {
   find(req: HttpRequestView): H2RouteHit | undefined;
 }
 
-interface Compiled<R, U, S> {
+interface Compiled<R, U, S> extends RankedRoute<U, S> {
   readonly route: R;
-  readonly hosts: (facts: RequestFacts) => HostSummary | undefined | null;
-  readonly rules: readonly { readonly rule: U; readonly matchers: readonly ((f: RequestFacts) => S | undefined)[] }[];
 }
 
 const cache = new WeakMap<OutboundPolicy, CompiledH2Routes | null>();
@@ -50,7 +47,7 @@ export function h2Routes(policy: OutboundPolicy): CompiledH2Routes | null {
 }
 
 export function httpRoutes(routes: readonly HttpRoute[]): CompiledH2Routes {
-  const compiled = routes.map((route) => ({
+  const compiled: Compiled<HttpRoute, HttpRule, HttpMatchSummary>[] = routes.map((route) => ({
     route,
     hosts: compileHosts(route.hosts),
     rules: route.rules.map((rule) => ({ rule, matchers: rule.matches.map(compileHttpRouteMatch) })),
@@ -58,14 +55,14 @@ export function httpRoutes(routes: readonly HttpRoute[]): CompiledH2Routes {
   return {
     kind: 'http',
     find(req) {
-      const best = findBest(compiled, new RequestFacts(req), DEFAULT_HTTP_SUMMARY, compareHttpSummary);
-      return best === undefined ? undefined : { kind: 'http', route: best.route, rule: best.rule, match: best.match };
+      const best = findBestRoute(compiled, new RequestFacts(req), DEFAULT_HTTP_SUMMARY, compareHttpSummary);
+      return best === undefined ? undefined : { kind: 'http', route: best.route.route, rule: best.rule, match: best.summary };
     },
   };
 }
 
 export function grpcRoutes(routes: readonly GrpcRoute[]): CompiledH2Routes {
-  const compiled = routes.map((route) => ({
+  const compiled: Compiled<GrpcRoute, GrpcRule, GrpcMatchSummary>[] = routes.map((route) => ({
     route,
     hosts: compileHosts(route.hosts),
     rules: route.rules.map((rule) => ({ rule, matchers: rule.matches.map(compileGrpcRouteMatch) })),
@@ -73,40 +70,8 @@ export function grpcRoutes(routes: readonly GrpcRoute[]): CompiledH2Routes {
   return {
     kind: 'grpc',
     find(req) {
-      const best = findBest(compiled, new RequestFacts(req), DEFAULT_GRPC_SUMMARY, compareGrpcSummary);
-      return best === undefined ? undefined : { kind: 'grpc', route: best.route, rule: best.rule, match: best.match };
+      const best = findBestRoute(compiled, new RequestFacts(req), DEFAULT_GRPC_SUMMARY, compareGrpcSummary);
+      return best === undefined ? undefined : { kind: 'grpc', route: best.route.route, rule: best.rule, match: best.summary };
     },
   };
-}
-
-/** A rule without matches has the default summary; among equals the first route and rule win. */
-function findBest<R, U, S>(
-  routes: readonly Compiled<R, U, S>[],
-  facts: RequestFacts,
-  dflt: S,
-  compare: (a: S, b: S) => number,
-): { route: R; rule: U; match: S } | undefined {
-  let best: { route: R; rule: U; match: S; host: HostSummary | undefined } | undefined;
-  for (const r of routes) {
-    const host = r.hosts(facts);
-    if (host === null) continue;
-    if (best !== undefined && compareHost(host, best.host) < 0) continue;
-    for (const { rule, matchers } of r.rules) {
-      let summary: S | undefined;
-      if (matchers.length === 0) summary = dflt;
-      else {
-        for (const m of matchers) {
-          const s = m(facts);
-          if (s !== undefined && (summary === undefined || compare(s, summary) >= 0)) summary = s;
-        }
-      }
-      if (summary === undefined) continue;
-      if (best !== undefined) {
-        const byHost = compareHost(host, best.host);
-        if (byHost < 0 || (byHost === 0 && compare(summary, best.match) <= 0)) continue;
-      }
-      best = { route: r.route, rule, match: summary, host };
-    }
-  }
-  return best;
 }

@@ -5,7 +5,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
-import type { Http2ServerConfig } from '../../config/types.js';
+import { h2ServerOptions } from '../../http/h2-server-options.js';
 import { formatAddr } from '../../transport/index.js';
 import type { EndpointConnector, OutboundRuntime, OutboundTarget } from '../context.js';
 import { outboundHttpErrors } from '../http/errors-metric.js';
@@ -20,16 +20,6 @@ export interface OutboundHttp2Options {
   readonly random?: () => number;
   /** The HTTP/1 server whose clients and in-flight limit are shared; default outboundHttp1(rt, connector). */
   readonly http1?: OutboundHttp1;
-}
-
-/** Node http2 server options from OUTBOUND_SERVER_HTTP2_* (what Node can express). */
-function serverOptions(cfg: Http2ServerConfig): http2.ServerOptions {
-  const settings: http2.Settings = { enablePush: false };
-  if (cfg.flowControl.kind === 'fixed') settings.initialWindowSize = cfg.flowControl.initialStreamWindowSize;
-  if (cfg.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = cfg.maxConcurrentStreams;
-  if (cfg.maxFrameSize !== undefined) settings.maxFrameSize = cfg.maxFrameSize;
-  if (cfg.maxHeaderListSize !== undefined) settings.maxHeaderListSize = cfg.maxHeaderListSize;
-  return { settings };
 }
 
 /** One stream's target, as an H2StreamSelector chose it. */
@@ -90,7 +80,7 @@ export class OutboundHttp2 {
     if (cfg.flowControl.kind === 'fixed' && cfg.flowControl.initialConnectionWindowSize > 65_535) {
       this.connectionWindow = cfg.flowControl.initialConnectionWindowSize;
     }
-    this.server = http2.createServer(serverOptions(cfg));
+    this.server = http2.createServer(h2ServerOptions(cfg));
     this.server.on('session', this.onSession);
     this.server.on('stream', this.onStream);
   }

@@ -1,25 +1,21 @@
 // Outbound HTTP route selection: a policy's HTTPRoutes compiled once, then the best route and
-// rule for each request by the same precedence the inbound side uses (upstream linkerd_http_route).
+// rule for each request by upstream linkerd_http_route's precedence (route-precedence.ts).
 import type { HttpProtocol, HttpRoute, HttpRule, OutboundPolicy } from '../../discovery/outbound-policy-types.js';
 import {
   DEFAULT_HTTP_SUMMARY,
   RequestFacts,
-  compareHost,
   compareHttpSummary,
   compileHosts,
   compileHttpRouteMatch,
-  type HostSummary,
   type HttpMatchSummary,
-  type HttpMatcher,
   type HttpRequestView,
 } from '../../policy/inbound/match-http.js';
+import { findBestRoute, type RankedRoute } from '../../policy/inbound/route-precedence.js';
 
 export type { HttpRequestView };
 
-interface CompiledRoute {
+interface CompiledRoute extends RankedRoute<HttpRule, HttpMatchSummary> {
   readonly route: HttpRoute;
-  readonly hosts: (facts: RequestFacts) => HostSummary | undefined | null;
-  readonly rules: readonly { readonly rule: HttpRule; readonly matchers: readonly HttpMatcher[] }[];
 }
 
 export interface RouteHit {
@@ -61,32 +57,7 @@ function compileRoutes(protocol: HttpProtocol): CompiledHttpRoutes {
   return { protocol, find: (req) => findRoute(routes, new RequestFacts(req)) };
 }
 
-/**
- * Routes rank by host match (none < suffix < exact, longer wins), then by their rule's best
- * match; a rule without matches has the default summary; the first of equals wins.
- */
 function findRoute(routes: readonly CompiledRoute[], facts: RequestFacts): RouteHit | undefined {
-  let best: { hit: RouteHit; host: HostSummary | undefined } | undefined;
-  for (const r of routes) {
-    const host = r.hosts(facts);
-    if (host === null) continue;
-    if (best !== undefined && compareHost(host, best.host) < 0) continue;
-    for (const { rule, matchers } of r.rules) {
-      let summary: HttpMatchSummary | undefined;
-      if (matchers.length === 0) summary = DEFAULT_HTTP_SUMMARY;
-      else {
-        for (const m of matchers) {
-          const s = m(facts);
-          if (s !== undefined && (summary === undefined || compareHttpSummary(s, summary) >= 0)) summary = s;
-        }
-      }
-      if (summary === undefined) continue;
-      if (best !== undefined) {
-        const byHost = compareHost(host, best.host);
-        if (byHost < 0 || (byHost === 0 && compareHttpSummary(summary, best.hit.match) <= 0)) continue;
-      }
-      best = { hit: { route: r.route, rule, match: summary }, host };
-    }
-  }
-  return best?.hit;
+  const best = findBestRoute(routes, facts, DEFAULT_HTTP_SUMMARY, compareHttpSummary);
+  return best === undefined ? undefined : { route: best.route.route, rule: best.rule, match: best.summary };
 }

@@ -1,9 +1,9 @@
 // Connection and request authorization against a server policy, precompiled into closures once per policy.
 import { authzNetworksContain, clientIpAddr, type IpAddr } from './ip.js';
 import { isAuditMeta } from './meta.js';
+import { findBestRoute, type RankedRoute } from './route-precedence.js';
 import {
   compareGrpcSummary,
-  compareHost,
   compareHttpSummary,
   compileGrpcRouteMatch,
   compileHosts,
@@ -12,7 +12,6 @@ import {
   DEFAULT_HTTP_SUMMARY,
   RequestFacts,
   type GrpcMatchSummary,
-  type HostSummary,
   type HttpMatchSummary,
   type HttpRequestView,
 } from './match-http.js';
@@ -141,56 +140,9 @@ function firstAdmitting(authzs: readonly CompiledAuthz[], ip: IpAddr | undefined
 
 // === routes ===
 
-interface CompiledRoute<R, U, S> {
+interface CompiledRoute<R, U, S> extends RankedRoute<U, S> {
   readonly route: R;
-  readonly hosts: (facts: RequestFacts) => HostSummary | undefined | null;
-  readonly rules: readonly { readonly rule: U; readonly matchers: readonly ((f: RequestFacts) => S | undefined)[] }[];
   readonly authzs: readonly CompiledAuthz[];
-}
-
-interface Best<R, U, S> {
-  route: CompiledRoute<R, U, S>;
-  rule: U;
-  host: HostSummary | undefined;
-  summary: S;
-}
-
-/**
- * Upstream `linkerd_http_route::find`: routes are ranked by host match (none < suffix < exact,
- * longer wins), then by the rule's best match summary; a rule without matches has the default
- * summary. Among equals the first route/rule wins; among one rule's matches the last maximum is
- * kept (Rust `Iterator::max`), which only matters for which path kind a redirect sees.
- */
-function findRoute<R, U, S>(
-  routes: readonly CompiledRoute<R, U, S>[],
-  facts: RequestFacts,
-  defaultSummary: S,
-  compare: (a: S, b: S) => number,
-): Best<R, U, S> | undefined {
-  let best: Best<R, U, S> | undefined;
-  for (const route of routes) {
-    const host = route.hosts(facts);
-    if (host === null) continue;
-    if (best !== undefined && compareHost(host, best.host) < 0) continue;
-    for (const { rule, matchers } of route.rules) {
-      let summary: S | undefined;
-      if (matchers.length === 0) summary = defaultSummary;
-      else {
-        for (const m of matchers) {
-          const s = m(facts);
-          if (s !== undefined && (summary === undefined || compare(s, summary) >= 0)) summary = s;
-        }
-      }
-      if (summary === undefined) continue;
-      if (best === undefined) {
-        best = { route, rule, host, summary };
-        continue;
-      }
-      const byHost = compareHost(host, best.host);
-      if (byHost > 0 || (byHost === 0 && compare(summary, best.summary) > 0)) best = { route, rule, host, summary };
-    }
-  }
-  return best;
 }
 
 function compileHttpRoutes(routes: readonly HttpRoute[], authzs: ReturnType<typeof authzCompiler>): CompiledRoute<HttpRoute, HttpRule, HttpMatchSummary>[] {
@@ -233,14 +185,14 @@ export function compileServerPolicy(policy: ServerPolicy): CompiledServerPolicy 
     authorizeHttp(conn: ClientConnection, req: HttpRequestView): HttpAuthorization {
       const facts = new RequestFacts(req);
       if (httpRoutes !== undefined) {
-        const best = findRoute(httpRoutes, facts, DEFAULT_HTTP_SUMMARY, compareHttpSummary);
+        const best = findBestRoute(httpRoutes, facts, DEFAULT_HTTP_SUMMARY, compareHttpSummary);
         if (best === undefined) return NOT_FOUND;
         const a = firstAdmitting(best.route.authzs, clientIpAddr(conn.clientIp), conn.tls);
         if (a === undefined) return { kind: 'denied', routeKind: 'http', route: best.route.route };
         return { kind: 'allowed', routeKind: 'http', route: best.route.route, rule: best.rule, match: best.summary, authz: a.authz, audit: a.audit };
       }
       if (grpcRoutes !== undefined) {
-        const best = findRoute(grpcRoutes, facts, DEFAULT_GRPC_SUMMARY, compareGrpcSummary);
+        const best = findBestRoute(grpcRoutes, facts, DEFAULT_GRPC_SUMMARY, compareGrpcSummary);
         if (best === undefined) return NOT_FOUND;
         const a = firstAdmitting(best.route.authzs, clientIpAddr(conn.clientIp), conn.tls);
         if (a === undefined) return { kind: 'denied', routeKind: 'grpc', route: best.route.route };
