@@ -3,13 +3,11 @@
 // HTTP/2 sessions and in-flight limit of the proxy's HTTP/1 server.
 import http2 from 'node:http2';
 import type net from 'node:net';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import { h2ServerOptions } from '../../http/h2-server-options.js';
 import { formatAddr } from '../../transport/index.js';
 import type { EndpointConnector, OutboundRuntime, OutboundTarget } from '../context.js';
-import { outboundHttpErrors } from '../http/errors-metric.js';
-import { outboundRouteMetrics } from '../http/route-metrics.js';
 import { outboundHttp1, type OutboundHttp1 } from '../http/serve-http1.js';
 import type { H2ConnectionContext, H2Deps } from './deps.js';
 import { H2Exchange } from './exchange.js';
@@ -63,15 +61,11 @@ export class OutboundHttp2 {
     opts: OutboundHttp2Options = {},
   ) {
     const http1 = opts.http1 ?? outboundHttp1(rt, connector);
-    const clock = opts.clock ?? systemClock;
+    // One set of clients, sessions, limits and metric families for both servers.
     this.deps = {
-      clients: http1.clients,
-      clock,
-      random: opts.random ?? Math.random,
-      failfastTimeoutMs: rt.config.httpQueue.failfastTimeoutMs,
-      inFlight: http1.inFlight,
-      routeMetrics: outboundRouteMetrics(rt.metrics, rt.config.metricsHostnameLabels),
-      errors: outboundHttpErrors(rt.metrics),
+      ...http1.shared,
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+      ...(opts.random !== undefined ? { random: opts.random } : {}),
       // Informational headers go to the app unless disabled, or in ingress mode (spec §4.7).
       emitHeaders: !(rt.config.ingressMode || rt.config.disableInformationalHeaders),
       log: rt.log.child('h2'),

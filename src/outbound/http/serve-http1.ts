@@ -21,7 +21,8 @@ export class OutboundHttp1 {
   readonly clients: OutboundHttpClients;
   /** OUTBOUND_MAX_IN_FLIGHT across every connection of this proxy. */
   readonly inFlight: InFlightLimit;
-  private readonly deps: ConnectionDeps;
+  /** What every connection shares; the HTTP/2 server builds on it. */
+  readonly shared: ConnectionDeps;
   private readonly serveOptions: ServeHttp1Options;
 
   constructor(
@@ -33,7 +34,7 @@ export class OutboundHttp1 {
     const log = rt.log.child('http');
     this.clients = new OutboundHttpClients(rt, connector, { clock });
     this.inFlight = new InFlightLimit(rt.config.maxInFlight);
-    this.deps = {
+    this.shared = {
       clients: this.clients,
       clock,
       random: opts.random ?? Math.random,
@@ -56,7 +57,7 @@ export class OutboundHttp1 {
    */
   serve(client: net.Socket, target: OutboundTarget, initial: Buffer): Promise<void> {
     const release = target.hold();
-    const conn = new OutboundHttp1Connection(this.deps, target, formatAddr(target.origDst));
+    const conn = new OutboundHttp1Connection(this.shared, target, formatAddr(target.origDst));
     client.once('close', conn.clientClosed);
     return serveHttp1(client, initial, conn, this.serveOptions).finally(release);
   }

@@ -10,8 +10,6 @@ import { formatAddr, type SocketAddr } from '../../transport/addr.js';
 import type { EndpointConnector, OutboundRuntime, OutboundTarget } from '../context.js';
 import type { ConnectionDeps } from '../http/connection.js';
 import { detectOutboundHttp } from '../http/detect.js';
-import { outboundHttpErrors } from '../http/errors-metric.js';
-import { outboundRouteMetrics } from '../http/route-metrics.js';
 import type { OutboundHttp1 } from '../http/serve-http1.js';
 import type { H2StreamSelector } from '../h2/serve-h2.js';
 import { serveOutboundOpaque } from '../opaque/serve-opaque.js';
@@ -69,13 +67,9 @@ export function createOutboundIngress(opts: OutboundIngressOptions): OutboundIng
     ...(opts.random !== undefined && { random: opts.random }),
   });
   const connection: ConnectionDeps = {
-    clients: opts.http1.clients,
+    ...opts.http1.shared,
     clock,
-    random: opts.random ?? Math.random,
-    failfastTimeoutMs: rt.config.httpQueue.failfastTimeoutMs,
-    inFlight: opts.http1.inFlight,
-    routeMetrics: outboundRouteMetrics(rt.metrics, rt.config.metricsHostnameLabels),
-    errors: outboundHttpErrors(rt.metrics),
+    ...(opts.random !== undefined ? { random: opts.random } : {}),
   };
   const deps: IngressHttp1Deps = { connection, named: (n) => named.getNamed(n), log };
   const serveOptions: ServeHttp1Options = {
